@@ -1,0 +1,17 @@
+export { ProtocolError, PROTOCOL_ERROR_CODES, isProtocolError } from './errors';
+export type { ProtocolErrorCode } from './errors';
+export { NodeIdSchema, RoundIdSchema, nodeId, roundId } from './brand';
+export type { NodeId, RoundId } from './brand';
+export { cryptoReady } from './crypto/sodium';
+export {
+  ChaChaRandom,
+  systemRandom,
+  seededRandom,
+  randomUint32,
+  randomBelow,
+  randomUnit,
+  randomWords,
+} from './crypto/random';
+export type { RandomSource } from './crypto/random';
+export { chacha20Keystream, defaultKeystreamPath } from './crypto/keystream';
+export type { KeystreamPath } from './crypto/keystream';
