@@ -37,7 +37,8 @@ export function chacha20Keystream(
   checkBytes('key', key, 32);
   checkInt('length', length, 0, 2 ** 32);
   const nonce = checkBytes('nonce', opts.nonce ?? ZERO_NONCE, 12);
-  const counter = checkInt('counter', opts.counter ?? 0, 0, 2 ** 32 - 1);
+  // libsodium-wrappers accepts block counters below 2^31 only (128 GiB of keystream).
+  const counter = checkInt('counter', opts.counter ?? 0, 0, 2 ** 31 - 1);
   const path = opts.path ?? defaultKeystreamPath();
   if (path === 'native') {
     const nc = native();

@@ -1,0 +1,289 @@
+import { ProtocolError } from '../errors';
+import { addKeystreamWords } from '../crypto/keystream';
+import { bytesEqual, wipe, x25519PublicKey } from '../crypto/primitives';
+import type { SecAggConfig } from './config';
+import { shareSet } from './config';
+import { pairMaskSeed, seedCommitment } from './keys';
+import type { AdvertiseMsg, ClientMessage, SharesMsg, UnmaskMsg } from './messages';
+import { encodeServerMessage, openClientMessage } from './messages';
+import { decodeWeightedSum } from './quantize';
+import { reconstructVerified } from './reconstruct';
+import type { Step } from './step';
+import { guard } from './step';
+
+/**
+ * The server side of SecAgg / SecAgg+: collects each stage's messages, closes the stage when every
+ * expected client has answered or when the driver signals the stage's deadline, and finally
+ * reconstructs exactly the secrets needed to cancel the masks of the survivors' sum:
+ * b_u for every survivor u, the mask key of every client that shared keys but then dropped.
+ * It never holds a single client's unmasked input. Masked inputs are summed on arrival, so memory
+ * is one vector regardless of the cohort size.
+ */
+export type ServerStage = 'advertise' | 'shares' | 'masked' | 'unmask';
+
+export interface AggregateResult {
+  /** Σ w_u·x_u over the survivors. */
+  sum: Float64Array;
+  /** Σ w_u over the survivors. */
+  weight: number;
+  /** sum / weight (all zeros when the weight is 0). */
+  mean: Float64Array;
+  /** Indices of the clients whose inputs are in the sum. */
+  survivors: number[];
+  /** Indices that shared keys but sent no masked input (their masks were removed). */
+  dropped: number[];
+}
+
+interface Collecting {
+  config: SecAggConfig;
+  adverts: Map<number, { msg: AdvertiseMsg; envelope: Uint8Array }>;
+  u1: number[];
+  shares: Map<number, SharesMsg>;
+  u2: number[];
+  sum: Uint32Array;
+  u3: number[];
+  unmasks: Map<number, UnmaskMsg>;
+}
+
+export type ServerState =
+  | ({ stage: ServerStage } & Collecting)
+  | { stage: 'done'; config: SecAggConfig; result: AggregateResult }
+  | { stage: 'failed'; config: SecAggConfig; error: ProtocolError };
+
+export type ServerEvent =
+  | { type: 'message'; bytes: Uint8Array }
+  | { type: 'deadline'; stage: ServerStage };
+
+/** A message for one client, by index. */
+export interface Outgoing {
+  to: number;
+  bytes: Uint8Array;
+}
+
+export function createServer(config: SecAggConfig): ServerState {
+  return {
+    stage: 'advertise',
+    config,
+    adverts: new Map(),
+    u1: [],
+    shares: new Map(),
+    u2: [],
+    sum: new Uint32Array(config.dim + 1),
+    u3: [],
+    unmasks: new Map(),
+  };
+}
+
+/** Clients from which the current stage expects a message. */
+export function expectedClients(state: ServerState): number[] {
+  switch (state.stage) {
+    case 'advertise':
+      return state.config.ids.map((_, i) => i);
+    case 'shares':
+      return state.u1;
+    case 'masked':
+      return state.u2;
+    case 'unmask':
+      return state.u3;
+    case 'done':
+    case 'failed':
+      return [];
+  }
+}
+
+export function serverNext(state: ServerState, event: ServerEvent): Step<ServerState, Outgoing> {
+  // A deadline for a stage that already closed is stale: nothing to do.
+  if (event.type === 'deadline' && event.stage !== state.stage) return { ok: true, state, out: [] };
+  if (state.stage === 'done' || state.stage === 'failed') {
+    return { ok: false, state, error: new ProtocolError('RoundClosed', `round is ${state.stage}`) };
+  }
+  const s = state;
+  if (event.type === 'deadline') return closeStage(s);
+  const accepted = guard<ServerState, Outgoing>(state, () => {
+    const msg = openClientMessage(event.bytes, s.config.digest, (i) => s.config.identityKeys[i]);
+    receive(s, msg, event.bytes);
+    return { ok: true, state: s, out: [] };
+  });
+  if (!accepted.ok) return accepted;
+  const received = { advertise: s.adverts, shares: s.shares, masked: s.u3, unmask: s.unmasks }[s.stage];
+  const count = received instanceof Map ? received.size : received.length;
+  return count === expectedClients(s).length ? closeStage(s) : accepted;
+}
+
+function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, envelope: Uint8Array): void {
+  const { config } = s;
+  if (msg.roundId !== config.roundId) {
+    throw new ProtocolError('WrongRound', `message for round "${msg.roundId}"`);
+  }
+  if (msg.stage !== s.stage) {
+    throw new ProtocolError('WrongStage', `${msg.stage} message from client ${msg.from} during the ${s.stage} stage`);
+  }
+  if (!expectedClients(s).includes(msg.from)) {
+    throw new ProtocolError('UnknownClient', `client ${msg.from} is not part of the ${s.stage} stage`);
+  }
+  const dup = () => new ProtocolError('Replay', `second ${msg.stage} message from client ${msg.from}`);
+  switch (msg.stage) {
+    case 'advertise':
+      if (s.adverts.has(msg.from)) throw dup();
+      s.adverts.set(msg.from, { msg, envelope });
+      return;
+    case 'shares': {
+      if (s.shares.has(msg.from)) throw dup();
+      const want = shareSet(config, msg.from).filter((v) => v !== msg.from && s.u1.includes(v));
+      const got = msg.ciphertexts.map((c) => c.to).sort((a, b) => a - b);
+      if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
+        throw new ProtocolError('MalformedMessage', `client ${msg.from} sent ciphertexts to the wrong set of peers`);
+      }
+      s.shares.set(msg.from, msg);
+      return;
+    }
+    case 'masked': {
+      if (s.u3.includes(msg.from)) throw dup();
+      if (msg.masked.length !== config.dim + 1) {
+        throw new ProtocolError(
+          'WrongLength',
+          `masked input from client ${msg.from} has ${msg.masked.length} words, expected ${config.dim + 1}`,
+        );
+      }
+      const sum = s.sum;
+      const v = msg.masked;
+      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + v[i]!;
+      s.u3.push(msg.from);
+      return;
+    }
+    case 'unmask': {
+      if (s.unmasks.has(msg.from)) throw dup();
+      checkUnmask(s, msg);
+      s.unmasks.set(msg.from, msg);
+      return;
+    }
+  }
+}
+
+/** An unmask reply must hold exactly one share per held peer, of the kind its survival implies. */
+function checkUnmask(s: Collecting, msg: UnmaskMsg): void {
+  const alive = new Set(s.u3);
+  const u2 = new Set(s.u2);
+  const expect = shareSet(s.config, msg.from).filter((v) => u2.has(v));
+  const seeds = msg.seedShares.map((x) => x.of).sort((a, b) => a - b);
+  const keys = msg.keyShares.map((x) => x.of).sort((a, b) => a - b);
+  const wantSeeds = expect.filter((v) => alive.has(v));
+  const wantKeys = expect.filter((v) => !alive.has(v));
+  const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  if (!same(seeds, wantSeeds) || !same(keys, wantKeys)) {
+    throw new ProtocolError('MalformedMessage', `unmask reply from client ${msg.from} holds the wrong shares`);
+  }
+}
+
+/** Removes, until none is left, clients whose share set has fewer than t live members. */
+function prune(config: SecAggConfig, live: number[]): number[] {
+  let set = new Set(live);
+  for (;;) {
+    const keep = [...set].filter((u) => shareSet(config, u).filter((v) => set.has(v)).length >= config.threshold);
+    if (keep.length === set.size) return keep.sort((a, b) => a - b);
+    set = new Set(keep);
+  }
+}
+
+function fail(config: SecAggConfig, error: ProtocolError): Step<ServerState, Outgoing> {
+  return { ok: false, state: { stage: 'failed', config, error }, error };
+}
+
+function tooFew(config: SecAggConfig, stage: string, count: number): ProtocolError {
+  return new ProtocolError(
+    'TooFewClients',
+    `${count} clients remain after the ${stage} stage, the round needs at least ${config.minSurvivors}`,
+  );
+}
+
+function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, Outgoing> {
+  const { config } = s;
+  const roundId = config.roundId;
+  switch (s.stage) {
+    case 'advertise': {
+      const u1 = prune(config, [...s.adverts.keys()]);
+      if (u1.length < config.minSurvivors) return fail(config, tooFew(config, 'advertise', u1.length));
+      const live = new Set(u1);
+      const out = u1.map((u) => ({
+        to: u,
+        bytes: encodeServerMessage({
+          stage: 'keys',
+          roundId,
+          adverts: config.graph[u]!.filter((v) => live.has(v)).map((v) => s.adverts.get(v)!.envelope),
+        }),
+      }));
+      return { ok: true, state: { ...s, stage: 'shares', u1 }, out };
+    }
+    case 'shares': {
+      const u2 = prune(config, [...s.shares.keys()]);
+      if (u2.length < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', u2.length));
+      const live = new Set(u2);
+      const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>(u2.map((u) => [u, []]));
+      for (const u of u2) {
+        for (const c of s.shares.get(u)!.ciphertexts) {
+          if (live.has(c.to)) inbox.get(c.to)!.push({ from: u, sealed: c.sealed });
+        }
+      }
+      const out = u2.map((v) => ({
+        to: v,
+        bytes: encodeServerMessage({ stage: 'ciphertexts', roundId, items: inbox.get(v)! }),
+      }));
+      return { ok: true, state: { ...s, stage: 'masked', u2, shares: new Map() }, out };
+    }
+    case 'masked': {
+      const u3 = [...s.u3].sort((a, b) => a - b);
+      if (u3.length < config.minSurvivors) return fail(config, tooFew(config, 'masked-input', u3.length));
+      const bytes = encodeServerMessage({ stage: 'unmaskRequest', roundId, survivors: u3 });
+      return { ok: true, state: { ...s, stage: 'unmask', u3 }, out: u3.map((to) => ({ to, bytes })) };
+    }
+    case 'unmask':
+      try {
+        const result = unmaskSum(s);
+        return { ok: true, state: { stage: 'done', config, result }, out: [] };
+      } catch (err) {
+        if (err instanceof ProtocolError) return fail(config, err);
+        throw err;
+      }
+  }
+}
+
+/** Cancels every mask in the running sum (Bonawitz et al. 2017, Fig. 4, round 4, server side). */
+function unmaskSum(s: Collecting): AggregateResult {
+  const { config, sum } = s;
+  const alive = new Set(s.u3);
+  const dropped = s.u2.filter((u) => !alive.has(u));
+  const sharesOf = (u: number, kind: 'seed' | 'key') => {
+    const list: { x: number; y: Uint32Array }[] = [];
+    for (const v of shareSet(config, u)) {
+      const reply = s.unmasks.get(v);
+      const entry = (kind === 'seed' ? reply?.seedShares : reply?.keyShares)?.find((e) => e.of === u);
+      if (entry) list.push({ x: v + 1, y: entry.y });
+    }
+    return list;
+  };
+  for (const u of s.u3) {
+    const seed = reconstructVerified(sharesOf(u, 'seed'), config.threshold, `self-mask seed of client ${u}`, (b) =>
+      bytesEqual(seedCommitment(b), s.adverts.get(u)!.msg.seedCommit),
+    );
+    addKeystreamWords(sum, seed, -1);
+    wipe(seed);
+  }
+  for (const u of dropped) {
+    const maskPk = s.adverts.get(u)!.msg.maskPk;
+    const sk = reconstructVerified(sharesOf(u, 'key'), config.threshold, `mask key of client ${u}`, (k) =>
+      bytesEqual(x25519PublicKey(k), maskPk),
+    );
+    for (const v of config.graph[u]!) {
+      if (!alive.has(v)) continue;
+      // v added +PRG(s_uv) when u > v and −PRG(s_uv) when u < v; undo it.
+      const seed = pairMaskSeed(config, sk, s.adverts.get(v)!.msg.maskPk, u, v);
+      addKeystreamWords(sum, seed, u > v ? -1 : 1);
+      wipe(seed);
+    }
+    wipe(sk);
+  }
+  const decoded = decodeWeightedSum(sum, config.quant);
+  const mean = new Float64Array(config.dim);
+  if (decoded.weight > 0) for (let i = 0; i < mean.length; i++) mean[i] = decoded.sum[i]! / decoded.weight;
+  return { sum: decoded.sum, weight: decoded.weight, mean, survivors: [...s.u3], dropped };
+}
