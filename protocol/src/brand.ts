@@ -22,3 +22,43 @@ export type RoundId = z.infer<typeof RoundIdSchema>;
 export const nodeId = (s: string): NodeId => NodeIdSchema.parse(s);
 /** Brands a string as a RoundId after validating it. */
 export const roundId = (s: string): RoundId => RoundIdSchema.parse(s);
+
+/**
+ * Privacy quantities. They are all plain numbers at run time; the brands stop an ε from being passed
+ * where a δ or a noise multiplier is expected (a swap that silently voids a privacy guarantee).
+ */
+export const EpsilonSchema = z
+  .number()
+  .nonnegative('epsilon must be ≥ 0')
+  .brand<'Epsilon'>();
+export type Epsilon = z.infer<typeof EpsilonSchema>;
+
+export const DeltaSchema = z
+  .number()
+  .gt(0, 'delta must be > 0')
+  .lt(1, 'delta must be < 1')
+  .brand<'Delta'>();
+export type Delta = z.infer<typeof DeltaSchema>;
+
+/** The L2 norm C that every client update is clipped to (sensitivity of the sum). */
+export const ClipNormSchema = z
+  .number()
+  .positive('clip norm must be > 0')
+  .brand<'ClipNorm'>();
+export type ClipNorm = z.infer<typeof ClipNormSchema>;
+
+/** Noise standard deviation divided by the L2 sensitivity (σ / C), the "z" of DP-FedAvg. */
+export const NoiseMultiplierSchema = z
+  .number()
+  .positive('noise multiplier must be > 0')
+  .brand<'NoiseMultiplier'>();
+export type NoiseMultiplier = z.infer<typeof NoiseMultiplierSchema>;
+
+/** Brands a number as an Epsilon after validating it. */
+export const asEpsilon = (x: number): Epsilon => EpsilonSchema.parse(x);
+/** Brands a number as a Delta after validating it. */
+export const asDelta = (x: number): Delta => DeltaSchema.parse(x);
+/** Brands a number as a ClipNorm after validating it. */
+export const asClipNorm = (x: number): ClipNorm => ClipNormSchema.parse(x);
+/** Brands a number as a NoiseMultiplier after validating it. */
+export const asNoiseMultiplier = (x: number): NoiseMultiplier => NoiseMultiplierSchema.parse(x);

@@ -45,6 +45,12 @@ export const PROTOCOL_ERROR_CODES = {
   RoundClosed: 'RoundClosed',
   /** The platform lacks something the protocol needs (e.g. a little-endian CPU). */
   Unsupported: 'Unsupported',
+  /** A proposed privacy event would take a member past its (ε, δ) budget. */
+  BudgetExceeded: 'BudgetExceeded',
+  /** A privacy event or budget is stated for a different privacy unit (member vs record). */
+  PrivacyUnitMismatch: 'PrivacyUnitMismatch',
+  /** A numerical routine (series, bisection, transform) did not converge or lost precision. */
+  NumericalFailure: 'NumericalFailure',
 } as const;
 
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_CODES;

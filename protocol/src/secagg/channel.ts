@@ -127,6 +127,8 @@ export interface RoundReport {
   bytesUp: Map<number, number>;
   /** Bytes each client received. */
   bytesDown: Map<number, number>;
+  /** Each client's last state (undefined for none), e.g. to replay requests against it. */
+  clients: (ClientState | undefined)[];
 }
 
 const STAGES: readonly ServerStage[] = ['advertise', 'shares', 'masked', 'unmask'];
@@ -139,9 +141,9 @@ const STAGES: readonly ServerStage[] = ['advertise', 'shares', 'masked', 'unmask
 export function runRound(opts: RoundRunOptions): RoundReport {
   const { config } = opts;
   const n = config.ids.length;
-  const report: RoundReport = { clientMs: new Map(), serverMs: 0, bytesUp: new Map(), bytesDown: new Map() };
-  const add = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   const clients: (ClientState | undefined)[] = [];
+  const report: RoundReport = { clientMs: new Map(), serverMs: 0, bytesUp: new Map(), bytesDown: new Map(), clients };
+  const add = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     clients.push(

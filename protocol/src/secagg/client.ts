@@ -2,7 +2,7 @@ import { ProtocolError } from '../errors';
 import type { KeyPair } from '../crypto/primitives';
 import { open, seal, wipe, x25519KeyPair } from '../crypto/primitives';
 import type { RandomSource } from '../crypto/random';
-import { systemRandom } from '../crypto/random';
+import { seededRandom, systemRandom } from '../crypto/random';
 import { addKeystreamWords } from '../crypto/keystream';
 import type { SecAggConfig } from './config';
 import { shareSet } from './config';
@@ -75,7 +75,10 @@ export function createClient(options: ClientOptions): ClientState {
       `input has ${options.input.vector.length} entries, the round expects ${config.dim}`,
     );
   }
-  return { stage: 'ready', o: { ...options, random: options.random ?? systemRandom() } };
+  // Fail fast on a bad input (NaN, out of range, bad weight) before any key is made.
+  const random = options.random ?? systemRandom();
+  encodeWeighted(options.input.vector, options.input.weight ?? 1, config.quant, seededRandom(0));
+  return { stage: 'ready', o: { ...options, random } };
 }
 
 export function clientNext(state: ClientState, event: ClientEvent): Step<ClientState, Uint8Array> {

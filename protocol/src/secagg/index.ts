@@ -25,5 +25,6 @@ export {
   openClientMessage,
 } from './messages';
 export type { ClientMessage, ServerMessage } from './messages';
-export { runRound, InMemoryChannel } from './channel';
+export { runRound, runClient, InMemoryChannel } from './channel';
+export { generateCohort } from './cohort';
 export type { RoundChannel, RoundRunOptions, RoundReport, DropPlan } from './channel';

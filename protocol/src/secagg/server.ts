@@ -189,10 +189,14 @@ function fail(config: SecAggConfig, error: ProtocolError): Step<ServerState, Out
   return { ok: false, state: { stage: 'failed', config, error }, error };
 }
 
-function tooFew(config: SecAggConfig, stage: string, count: number): ProtocolError {
+function tooFew(config: SecAggConfig, stage: string, answered: number, usable = answered): ProtocolError {
+  const pruned =
+    usable < answered
+      ? `, ${usable} of them with at least ${config.threshold} live members in their share sets`
+      : '';
   return new ProtocolError(
     'TooFewClients',
-    `${count} clients remain after the ${stage} stage, the round needs at least ${config.minSurvivors}`,
+    `${answered} clients answered the ${stage} stage${pruned}; the round needs at least ${config.minSurvivors}`,
   );
 }
 
@@ -202,7 +206,7 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
   switch (s.stage) {
     case 'advertise': {
       const u1 = prune(config, [...s.adverts.keys()]);
-      if (u1.length < config.minSurvivors) return fail(config, tooFew(config, 'advertise', u1.length));
+      if (u1.length < config.minSurvivors) return fail(config, tooFew(config, 'advertise', s.adverts.size, u1.length));
       const live = new Set(u1);
       const out = u1.map((u) => ({
         to: u,
@@ -216,7 +220,7 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
     }
     case 'shares': {
       const u2 = prune(config, [...s.shares.keys()]);
-      if (u2.length < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', u2.length));
+      if (u2.length < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', s.shares.size, u2.length));
       const live = new Set(u2);
       const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>(u2.map((u) => [u, []]));
       for (const u of u2) {
