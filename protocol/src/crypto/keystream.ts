@@ -67,13 +67,15 @@ export function addKeystreamWords(
   const bytes = chacha20Keystream(seed, acc.length * 4, path ? { path } : {});
   const words =
     bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, acc.length)
-      : new Uint32Array(bytes.slice().buffer);
-  const n = acc.length;
-  // Uint32Array stores reduce modulo 2^32 (ToUint32), so plain + and - are the ring operations.
+      ? new Int32Array(bytes.buffer, bytes.byteOffset, acc.length)
+      : new Int32Array(bytes.slice().buffer);
+  // Int32 views and `| 0` keep V8 in wrapping 32-bit integer arithmetic (words above 2^31 would
+  // otherwise be added as doubles); two's complement makes this the ring Z/2^32.
+  const a = new Int32Array(acc.buffer, acc.byteOffset, acc.length);
+  const n = a.length;
   if (sign === 1) {
-    for (let i = 0; i < n; i++) acc[i] = acc[i]! + words[i]!;
+    for (let i = 0; i < n; i++) a[i] = (a[i]! + words[i]!) | 0;
   } else {
-    for (let i = 0; i < n; i++) acc[i] = acc[i]! - words[i]!;
+    for (let i = 0; i < n; i++) a[i] = (a[i]! - words[i]!) | 0;
   }
 }

@@ -21,7 +21,7 @@ const BLOCK = 4096;
  */
 export class ChaChaRandom implements RandomSource {
   readonly #seed: Uint8Array;
-  #buf = new Uint8Array(0);
+  #buf: Uint8Array = new Uint8Array(0);
   #pos = 0;
   #counter = 0;
 
@@ -30,19 +30,20 @@ export class ChaChaRandom implements RandomSource {
   }
 
   fill(out: Uint8Array): void {
-    let written = 0;
-    while (written < out.length) {
-      if (this.#pos === this.#buf.length) {
-        this.#buf = chacha20Keystream(this.#seed, BLOCK, { counter: this.#counter }).slice();
-        this.#counter += BLOCK / 64;
-        this.#pos = 0;
-      }
-      const take = Math.min(out.length - written, this.#buf.length - this.#pos);
-      out.set(this.#buf.subarray(this.#pos, this.#pos + take), written);
-      this.#pos += take;
-      written += take;
-    }
+    // Drain what is buffered, then read the rest from the keystream in one call (at least BLOCK
+    // bytes); the unread tail stays buffered, so the stream is the same whatever the read sizes.
+    const buffered = Math.min(out.length, this.#buf.length - this.#pos);
+    out.set(this.#buf.subarray(this.#pos, this.#pos + buffered));
+    this.#pos += buffered;
+    const rest = out.length - buffered;
+    if (rest === 0) return;
+    const blocks = Math.ceil(Math.max(rest, BLOCK) / 64);
+    this.#buf = chacha20Keystream(this.#seed, blocks * 64, { counter: this.#counter });
+    this.#counter += blocks;
+    out.set(this.#buf.subarray(0, rest), buffered);
+    this.#pos = rest;
   }
+
 }
 
 /** A {@link ChaChaRandom} seeded from libsodium's CSPRNG: fast and unpredictable. */

@@ -1,7 +1,8 @@
+import type * as NodeCryptoModule from 'node:crypto';
 import sodiumModule from 'libsodium-wrappers-sumo';
 import { ProtocolError } from '../errors';
 
-type NodeCrypto = typeof import('node:crypto');
+type NodeCrypto = typeof NodeCryptoModule;
 export type Sodium = typeof sodiumModule;
 
 let sodiumReady = false;

@@ -114,6 +114,8 @@ export interface RoundRunOptions {
   inputs: readonly ClientInput[];
   drop?: DropPlan;
   random?: (index: number) => RandomSource;
+  /** Called as each stage starts, for progress displays. */
+  onStage?: (stage: ServerStage, index: number) => void;
 }
 
 export interface RoundReport {
@@ -123,6 +125,8 @@ export interface RoundReport {
   clientMs: Map<number, number>;
   /** Milliseconds the server spent in its transitions (all stages, unmasking included). */
   serverMs: number;
+  /** The same, by stage (each stage's messages and its closing, e.g. unmasking for 'unmask'). */
+  serverStageMs: Partial<Record<ServerStage, number>>;
   /** Bytes each client sent. */
   bytesUp: Map<number, number>;
   /** Bytes each client received. */
@@ -142,7 +146,7 @@ export function runRound(opts: RoundRunOptions): RoundReport {
   const { config } = opts;
   const n = config.ids.length;
   const clients: (ClientState | undefined)[] = [];
-  const report: RoundReport = { clientMs: new Map(), serverMs: 0, bytesUp: new Map(), bytesDown: new Map(), clients };
+  const report: RoundReport = { clientMs: new Map(), serverMs: 0, serverStageMs: {}, bytesUp: new Map(), bytesDown: new Map(), clients };
   const add = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -160,6 +164,7 @@ export function runRound(opts: RoundRunOptions): RoundReport {
   let server: ServerState = createServer(config);
   let inbox = new Map<number, Uint8Array>();
   for (const stage of STAGES) {
+    opts.onStage?.(stage, STAGES.indexOf(stage));
     const toServer: Uint8Array[] = [];
     for (let i = 0; i < n; i++) {
       const c = clients[i];
@@ -195,6 +200,7 @@ export function runRound(opts: RoundRunOptions): RoundReport {
       }
       if (step.ok) for (const o of step.out) inbox.set(o.to, o.bytes);
     }
+    report.serverStageMs[stage] = performance.now() - t0;
     report.serverMs += performance.now() - t0;
     if (server.stage === 'failed') {
       report.error = server.error;

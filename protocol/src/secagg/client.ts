@@ -2,14 +2,14 @@ import { ProtocolError } from '../errors';
 import type { KeyPair } from '../crypto/primitives';
 import { open, seal, wipe, x25519KeyPair } from '../crypto/primitives';
 import type { RandomSource } from '../crypto/random';
-import { seededRandom, systemRandom } from '../crypto/random';
+import { systemRandom } from '../crypto/random';
 import { addKeystreamWords } from '../crypto/keystream';
 import type { SecAggConfig } from './config';
 import { shareSet } from './config';
 import { pairEncryptionKey, pairMaskSeed, seedCommitment, shareAd } from './keys';
 import type { AdvertiseMsg, ServerMessage } from './messages';
 import { decodeServerMessage, openClientMessage, sealClientMessage } from './messages';
-import { encodeWeighted } from './quantize';
+import { checkEncodable, encodeWeighted } from './quantize';
 import { SHARE_BYTES, shamirShare } from './shamir';
 import type { Step } from './step';
 import { guard } from './step';
@@ -60,6 +60,8 @@ interface Secrets {
   enc: KeyPair;
   mask: KeyPair;
   seed: Uint8Array;
+  /** Symmetric per-peer share-encryption keys (the same key serves both directions). */
+  pairKeys: Map<number, Uint8Array>;
 }
 
 export type ClientEvent = { type: 'start' } | { type: 'message'; bytes: Uint8Array };
@@ -77,7 +79,7 @@ export function createClient(options: ClientOptions): ClientState {
   }
   // Fail fast on a bad input (NaN, out of range, bad weight) before any key is made.
   const random = options.random ?? systemRandom();
-  encodeWeighted(options.input.vector, options.input.weight ?? 1, config.quant, seededRandom(0));
+  checkEncodable(options.input.vector, options.input.weight ?? 1, config.quant);
   return { stage: 'ready', o: { ...options, random } };
 }
 
@@ -118,7 +120,7 @@ function dispatch(state: ClientState, msg: ServerMessage): Step<ClientState, Uin
 function advertise(o: Required<ClientOptions>): Step<ClientState, Uint8Array> {
   const seed = new Uint8Array(32);
   o.random.fill(seed);
-  const secrets: Secrets = { enc: x25519KeyPair(), mask: x25519KeyPair(), seed };
+  const secrets: Secrets = { enc: x25519KeyPair(), mask: x25519KeyPair(), seed, pairKeys: new Map() };
   const out = sealClientMessage(
     {
       stage: 'advertise',
@@ -174,8 +176,9 @@ function shareKeys(
     pt.set(new Uint8Array(pair.seed.buffer), 0);
     pt.set(new Uint8Array(pair.key.buffer), SHARE_BYTES);
     const key = pairEncryptionKey(config, secrets.enc.privateKey, peers.get(h)!.encPk, me, h);
+    secrets.pairKeys.set(h, key);
     ciphertexts.push({ to: h, sealed: seal(key, pt, shareAd(config, me, h)) });
-    wipe(key, pt);
+    wipe(pt);
   });
   const out = sealClientMessage(
     { stage: 'shares', roundId: config.roundId, from: me, ciphertexts },
@@ -196,9 +199,9 @@ function maskInput(
     const pk = peers.get(from);
     if (!pk) throw new ProtocolError('UnknownClient', `ciphertext from client ${from}, not a peer`);
     if (held.has(from)) throw new ProtocolError('Replay', `two ciphertexts from client ${from}`);
-    const key = pairEncryptionKey(config, secrets.enc.privateKey, pk.encPk, me, from);
+    const key = secrets.pairKeys.get(from);
+    if (!key) throw new ProtocolError('UnknownClient', `ciphertext from client ${from}, which this client did not share with`);
     const pt = open(key, sealed, shareAd(config, from, me), `share ciphertext from client ${from}`);
-    wipe(key);
     if (pt.length !== 2 * SHARE_BYTES) {
       throw new ProtocolError('MalformedMessage', `share plaintext from client ${from} has the wrong size`);
     }
@@ -271,7 +274,7 @@ function unmask(
     o.config.digest,
   );
   // The round's secrets are no longer needed by this client.
-  wipe(secrets.seed, secrets.enc.privateKey, secrets.mask.privateKey);
+  wipe(secrets.seed, secrets.enc.privateKey, secrets.mask.privateKey, ...secrets.pairKeys.values());
   for (const h of held.values()) {
     h.seed.fill(0);
     h.key.fill(0);

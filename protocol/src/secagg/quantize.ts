@@ -56,6 +56,26 @@ export function encodeWeighted(
   p: QuantizationParams,
   rng: RandomSource,
 ): Uint32Array {
+  checkEncodable(x, weight, p);
+  const d = x.length;
+  const ws = weight * quantizationScale(p);
+  // Uniform 32-bit words read as signed: u < (v − f)·2^32 − 2^31 has probability v − f, so
+  // q = f + 1 with that probability (stochastic rounding). Int32 arithmetic keeps V8 on its fast
+  // path; two's complement makes the stored words the ring elements.
+  const u = new Int32Array(randomWords(rng, d + 1).buffer);
+  const out = new Int32Array(d + 1);
+  for (let i = 0; i < d; i++) {
+    const v = x[i]! * ws;
+    const f = Math.floor(v);
+    out[i] = (u[i]! < (v - f) * 4294967296 - 2147483648 ? f + 1 : f) | 0;
+  }
+  const fw = Math.floor(ws);
+  out[d] = (u[d]! < (ws - fw) * 4294967296 - 2147483648 ? fw + 1 : fw) | 0;
+  return new Uint32Array(out.buffer);
+}
+
+/** Throws InvalidInput unless every coordinate is finite and within ±clipRange and the weight fits. */
+export function checkEncodable(x: ArrayLike<number>, weight: number, p: QuantizationParams): void {
   if (!Number.isFinite(weight) || weight < 0 || weight > p.maxWeight) {
     throw new ProtocolError('InvalidInput', `weight must be in [0, ${p.maxWeight}], got ${weight}`);
   }
@@ -69,18 +89,6 @@ export function encodeWeighted(
       throw new ProtocolError('InvalidInput', `input[${i}] is outside ±${p.clipRange} (clip first)`);
     }
   }
-  const s = quantizationScale(p);
-  const u = randomWords(rng, d + 1);
-  const out = new Uint32Array(d + 1);
-  const ws = weight * s;
-  for (let i = 0; i <= d; i++) {
-    const v = i < d ? x[i]! * ws : ws;
-    const f = Math.floor(v);
-    // Round up with probability v − f, using 32 random bits (u / 2^32 < v − f).
-    const q = u[i]! < (v - f) * 4294967296 ? f + 1 : f;
-    out[i] = q; // two's complement in the ring
-  }
-  return out;
 }
 
 /** Decodes an unmasked sum: the weighted sum Σ w_i·x_i and the total weight Σ w_i. */

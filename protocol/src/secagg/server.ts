@@ -37,11 +37,12 @@ export interface AggregateResult {
 interface Collecting {
   config: SecAggConfig;
   adverts: Map<number, { msg: AdvertiseMsg; envelope: Uint8Array }>;
-  u1: number[];
+  /** Clients that advertised keys (U1), then sent shares (U2), then a masked input (U3). */
+  u1: ReadonlySet<number>;
   shares: Map<number, SharesMsg>;
-  u2: number[];
+  u2: ReadonlySet<number>;
   sum: Uint32Array;
-  u3: number[];
+  u3: Set<number>;
   unmasks: Map<number, UnmaskMsg>;
 }
 
@@ -65,29 +66,43 @@ export function createServer(config: SecAggConfig): ServerState {
     stage: 'advertise',
     config,
     adverts: new Map(),
-    u1: [],
+    u1: new Set(),
     shares: new Map(),
-    u2: [],
+    u2: new Set(),
     sum: new Uint32Array(config.dim + 1),
-    u3: [],
+    u3: new Set(),
     unmasks: new Map(),
   };
 }
 
-/** Clients from which the current stage expects a message. */
-export function expectedClients(state: ServerState): number[] {
+/** How many clients the current stage expects a message from. */
+export function expectedCount(state: ServerState): number {
   switch (state.stage) {
     case 'advertise':
-      return state.config.ids.map((_, i) => i);
+      return state.config.ids.length;
     case 'shares':
-      return state.u1;
+      return state.u1.size;
     case 'masked':
-      return state.u2;
+      return state.u2.size;
     case 'unmask':
-      return state.u3;
+      return state.u3.size;
     case 'done':
     case 'failed':
-      return [];
+      return 0;
+  }
+}
+
+/** Whether the current stage expects a message from client `i`. */
+function expects(s: { stage: ServerStage } & Collecting, i: number): boolean {
+  switch (s.stage) {
+    case 'advertise':
+      return i < s.config.ids.length;
+    case 'shares':
+      return s.u1.has(i);
+    case 'masked':
+      return s.u2.has(i);
+    case 'unmask':
+      return s.u3.has(i);
   }
 }
 
@@ -106,8 +121,7 @@ export function serverNext(state: ServerState, event: ServerEvent): Step<ServerS
   });
   if (!accepted.ok) return accepted;
   const received = { advertise: s.adverts, shares: s.shares, masked: s.u3, unmask: s.unmasks }[s.stage];
-  const count = received instanceof Map ? received.size : received.length;
-  return count === expectedClients(s).length ? closeStage(s) : accepted;
+  return received.size === expectedCount(s) ? closeStage(s) : accepted;
 }
 
 function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, envelope: Uint8Array): void {
@@ -118,7 +132,7 @@ function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, env
   if (msg.stage !== s.stage) {
     throw new ProtocolError('WrongStage', `${msg.stage} message from client ${msg.from} during the ${s.stage} stage`);
   }
-  if (!expectedClients(s).includes(msg.from)) {
+  if (!expects(s, msg.from)) {
     throw new ProtocolError('UnknownClient', `client ${msg.from} is not part of the ${s.stage} stage`);
   }
   const dup = () => new ProtocolError('Replay', `second ${msg.stage} message from client ${msg.from}`);
@@ -129,7 +143,7 @@ function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, env
       return;
     case 'shares': {
       if (s.shares.has(msg.from)) throw dup();
-      const want = shareSet(config, msg.from).filter((v) => v !== msg.from && s.u1.includes(v));
+      const want = shareSet(config, msg.from).filter((v) => v !== msg.from && s.u1.has(v));
       const got = msg.ciphertexts.map((c) => c.to).sort((a, b) => a - b);
       if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
         throw new ProtocolError('MalformedMessage', `client ${msg.from} sent ciphertexts to the wrong set of peers`);
@@ -138,17 +152,17 @@ function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, env
       return;
     }
     case 'masked': {
-      if (s.u3.includes(msg.from)) throw dup();
+      if (s.u3.has(msg.from)) throw dup();
       if (msg.masked.length !== config.dim + 1) {
         throw new ProtocolError(
           'WrongLength',
           `masked input from client ${msg.from} has ${msg.masked.length} words, expected ${config.dim + 1}`,
         );
       }
-      const sum = s.sum;
-      const v = msg.masked;
-      for (let i = 0; i < sum.length; i++) sum[i] = sum[i]! + v[i]!;
-      s.u3.push(msg.from);
+      const sum = new Int32Array(s.sum.buffer);
+      const v = new Int32Array(msg.masked.buffer, msg.masked.byteOffset, msg.masked.length);
+      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) | 0;
+      s.u3.add(msg.from);
       return;
     }
     case 'unmask': {
@@ -162,13 +176,11 @@ function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, env
 
 /** An unmask reply must hold exactly one share per held peer, of the kind its survival implies. */
 function checkUnmask(s: Collecting, msg: UnmaskMsg): void {
-  const alive = new Set(s.u3);
-  const u2 = new Set(s.u2);
-  const expect = shareSet(s.config, msg.from).filter((v) => u2.has(v));
+  const expect = shareSet(s.config, msg.from).filter((v) => s.u2.has(v));
   const seeds = msg.seedShares.map((x) => x.of).sort((a, b) => a - b);
   const keys = msg.keyShares.map((x) => x.of).sort((a, b) => a - b);
-  const wantSeeds = expect.filter((v) => alive.has(v));
-  const wantKeys = expect.filter((v) => !alive.has(v));
+  const wantSeeds = expect.filter((v) => s.u3.has(v));
+  const wantKeys = expect.filter((v) => !s.u3.has(v));
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   if (!same(seeds, wantSeeds) || !same(keys, wantKeys)) {
     throw new ProtocolError('MalformedMessage', `unmask reply from client ${msg.from} holds the wrong shares`);
@@ -176,11 +188,11 @@ function checkUnmask(s: Collecting, msg: UnmaskMsg): void {
 }
 
 /** Removes, until none is left, clients whose share set has fewer than t live members. */
-function prune(config: SecAggConfig, live: number[]): number[] {
-  let set = new Set(live);
+function prune(config: SecAggConfig, live: Iterable<number>): Set<number> {
+  let set = new Set([...live].sort((a, b) => a - b));
   for (;;) {
     const keep = [...set].filter((u) => shareSet(config, u).filter((v) => set.has(v)).length >= config.threshold);
-    if (keep.length === set.size) return keep.sort((a, b) => a - b);
+    if (keep.length === set.size) return set;
     set = new Set(keep);
   }
 }
@@ -205,30 +217,28 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
   const roundId = config.roundId;
   switch (s.stage) {
     case 'advertise': {
-      const u1 = prune(config, [...s.adverts.keys()]);
-      if (u1.length < config.minSurvivors) return fail(config, tooFew(config, 'advertise', s.adverts.size, u1.length));
-      const live = new Set(u1);
-      const out = u1.map((u) => ({
+      const u1 = prune(config, s.adverts.keys());
+      if (u1.size < config.minSurvivors) return fail(config, tooFew(config, 'advertise', s.adverts.size, u1.size));
+      const out = [...u1].map((u) => ({
         to: u,
         bytes: encodeServerMessage({
           stage: 'keys',
           roundId,
-          adverts: config.graph[u]!.filter((v) => live.has(v)).map((v) => s.adverts.get(v)!.envelope),
+          adverts: config.graph[u]!.filter((v) => u1.has(v)).map((v) => s.adverts.get(v)!.envelope),
         }),
       }));
       return { ok: true, state: { ...s, stage: 'shares', u1 }, out };
     }
     case 'shares': {
-      const u2 = prune(config, [...s.shares.keys()]);
-      if (u2.length < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', s.shares.size, u2.length));
-      const live = new Set(u2);
-      const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>(u2.map((u) => [u, []]));
+      const u2 = prune(config, s.shares.keys());
+      if (u2.size < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', s.shares.size, u2.size));
+      const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>([...u2].map((u) => [u, []]));
       for (const u of u2) {
         for (const c of s.shares.get(u)!.ciphertexts) {
-          if (live.has(c.to)) inbox.get(c.to)!.push({ from: u, sealed: c.sealed });
+          if (u2.has(c.to)) inbox.get(c.to)!.push({ from: u, sealed: c.sealed });
         }
       }
-      const out = u2.map((v) => ({
+      const out = [...u2].map((v) => ({
         to: v,
         bytes: encodeServerMessage({ stage: 'ciphertexts', roundId, items: inbox.get(v)! }),
       }));
@@ -238,7 +248,7 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
       const u3 = [...s.u3].sort((a, b) => a - b);
       if (u3.length < config.minSurvivors) return fail(config, tooFew(config, 'masked-input', u3.length));
       const bytes = encodeServerMessage({ stage: 'unmaskRequest', roundId, survivors: u3 });
-      return { ok: true, state: { ...s, stage: 'unmask', u3 }, out: u3.map((to) => ({ to, bytes })) };
+      return { ok: true, state: { ...s, stage: 'unmask', u3: new Set(u3) }, out: u3.map((to) => ({ to, bytes })) };
     }
     case 'unmask':
       try {
@@ -254,8 +264,8 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
 /** Cancels every mask in the running sum (Bonawitz et al. 2017, Fig. 4, round 4, server side). */
 function unmaskSum(s: Collecting): AggregateResult {
   const { config, sum } = s;
-  const alive = new Set(s.u3);
-  const dropped = s.u2.filter((u) => !alive.has(u));
+  const alive = s.u3;
+  const dropped = [...s.u2].filter((u) => !alive.has(u));
   const sharesOf = (u: number, kind: 'seed' | 'key') => {
     const list: { x: number; y: Uint32Array }[] = [];
     for (const v of shareSet(config, u)) {

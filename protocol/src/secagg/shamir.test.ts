@@ -50,7 +50,7 @@ describe('Shamir secret sharing over F_65537', () => {
         // The degree-(t−1) polynomial through (0, candidate) and the t − 1 known shares exists and
         // is unique, so the known shares cannot rule the candidate out.
         const view = new DataView(candidate.buffer, candidate.byteOffset, 32);
-        const atZero: Share = { x: 0 as number, y: Uint32Array.from({ length: 16 }, (_, c) => view.getUint16(2 * c, true)) };
+        const atZero: Share = { x: 0, y: Uint32Array.from({ length: 16 }, (_, c) => view.getUint16(2 * c, true)) };
         const forged: Share = { x: 60000, y: evaluate([atZero, ...known], 60000) };
         return Buffer.from(shamirReconstruct([...known, forged], t)).equals(candidate);
       }),
