@@ -1,10 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+const project = (name: string, testTimeout = 60_000) => ({
+  test: { name, root: `./${name}`, include: ['src/**/*.test.ts'], testTimeout },
+});
+
 export default defineConfig({
   test: {
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
-      { test: { name: 'protocol', root: './protocol', include: ['src/**/*.test.ts'], testTimeout: 60_000 } },
-      { test: { name: 'sim', root: './sim', include: ['src/**/*.test.ts'], testTimeout: 120_000 } },
+      project('protocol'),
+      project('node'),
+      project('coordinator'),
+      project('sim', 120_000),
     ],
   },
 });

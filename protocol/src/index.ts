@@ -15,3 +15,5 @@ export {
 export type { RandomSource } from './crypto/random';
 export { chacha20Keystream, defaultKeystreamPath } from './crypto/keystream';
 export type { KeystreamPath } from './crypto/keystream';
+export { REQUEST_HEADERS, signRequest, readSignedHeaders, verifyRequest } from './auth/request';
+export type { RequestParts } from './auth/request';

@@ -1,0 +1,145 @@
+import { ProtocolError } from '@coopfl/protocol';
+import type {
+  AggregateResult,
+  SecAggConfig,
+  ServerStage,
+  ServerState,
+} from '@coopfl/protocol/secagg';
+import { createServer, serverNext } from '@coopfl/protocol/secagg';
+
+/**
+ * One in-flight secure-aggregation round, hosted by the coordinator.
+ *
+ * Durability by event sourcing: every message the protocol server accepts and every stage deadline
+ * is appended to the round's event log before its effect is visible; after a restart the state is
+ * rebuilt by replaying the log through the same deterministic transition function, which also
+ * regenerates the messages waiting for each client. Rejected messages are never logged, so bad
+ * input changes nothing stored. Work on one round is serialised through a queue so the log order
+ * is the order of application.
+ */
+export interface RoundEvent {
+  seq: number;
+  kind: 'message' | 'deadline';
+  stage: ServerStage;
+  clientIndex: number | null;
+  payload: Uint8Array | null;
+}
+
+export interface RoundEventLog {
+  append(event: RoundEvent): Promise<void>;
+}
+
+/** Server message kinds a client fetches, by the stage whose closing produced them. */
+export const INBOX_AFTER: Record<'keys' | 'ciphertexts' | 'unmaskRequest', ServerStage> = {
+  keys: 'advertise',
+  ciphertexts: 'shares',
+  unmaskRequest: 'masked',
+};
+export type InboxKind = keyof typeof INBOX_AFTER;
+const KIND_OF_CLOSED: Partial<Record<ServerStage, InboxKind>> = {
+  advertise: 'keys',
+  shares: 'ciphertexts',
+  masked: 'unmaskRequest',
+};
+
+export type RoundOutcome =
+  { ok: true; result: AggregateResult } | { ok: false; error: ProtocolError };
+
+export class ActiveRound {
+  #state: ServerState;
+  #seq = 0;
+  readonly #inbox = new Map<number, Map<InboxKind, Uint8Array>>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly config: SecAggConfig,
+    private readonly log: RoundEventLog,
+  ) {
+    this.#state = createServer(config);
+  }
+
+  /** A new round, or one rebuilt from its logged events (in sequence order). */
+  static restore(
+    config: SecAggConfig,
+    log: RoundEventLog,
+    events: readonly RoundEvent[] = [],
+  ): ActiveRound {
+    const round = new ActiveRound(config, log);
+    for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
+      const step = serverNext(
+        round.#state,
+        e.kind === 'deadline'
+          ? { type: 'deadline', stage: e.stage }
+          : { type: 'message', bytes: e.payload! },
+      );
+      round.#absorb(step.state, step.ok ? step.out : [], e.stage);
+      round.#seq = e.seq;
+    }
+    return round;
+  }
+
+  /** The protocol stage now collecting messages, or the outcome. */
+  get stage(): ServerState['stage'] {
+    return this.#state.stage;
+  }
+
+  get outcome(): RoundOutcome | undefined {
+    if (this.#state.stage === 'done') return { ok: true, result: this.#state.result };
+    if (this.#state.stage === 'failed') return { ok: false, error: this.#state.error };
+    return undefined;
+  }
+
+  /** The server message of `kind` for client `index`, once the stage producing it has closed. */
+  inbox(index: number, kind: InboxKind): Uint8Array | undefined {
+    return this.#inbox.get(index)?.get(kind);
+  }
+
+  /** Applies a client message; resolves once it is durable, rejects with the protocol's named error. */
+  submit(clientIndex: number, bytes: Uint8Array): Promise<void> {
+    return this.#serial(async () => {
+      const stage = this.#state.stage;
+      if (stage === 'done' || stage === 'failed') {
+        throw new ProtocolError('RoundClosed', `round ${this.config.roundId} is ${stage}`);
+      }
+      const before = this.#state;
+      const step = serverNext(before, { type: 'message', bytes });
+      if (!step.ok && step.state.stage !== 'failed') throw step.error;
+      // The message was accepted (possibly closing the stage); it is logged before anyone sees it.
+      await this.#log({ kind: 'message', stage, clientIndex, payload: bytes });
+      this.#absorb(step.state, step.ok ? step.out : [], stage);
+    });
+  }
+
+  /** Closes `stage` if it is still open (its deadline passed). */
+  deadline(stage: ServerStage): Promise<void> {
+    return this.#serial(async () => {
+      if (this.#state.stage !== stage) return;
+      const step = serverNext(this.#state, { type: 'deadline', stage });
+      await this.#log({ kind: 'deadline', stage, clientIndex: null, payload: null });
+      this.#absorb(step.state, step.ok ? step.out : [], stage);
+    });
+  }
+
+  async #log(e: Omit<RoundEvent, 'seq'>): Promise<void> {
+    const seq = this.#seq + 1;
+    await this.log.append({ ...e, seq });
+    this.#seq = seq;
+  }
+
+  #absorb(next: ServerState, out: { to: number; bytes: Uint8Array }[], stage: ServerStage): void {
+    this.#state = next;
+    const kind = KIND_OF_CLOSED[stage];
+    if (!kind) return;
+    for (const o of out) {
+      let box = this.#inbox.get(o.to);
+      if (!box) this.#inbox.set(o.to, (box = new Map()));
+      box.set(kind, o.bytes);
+    }
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
