@@ -13,7 +13,11 @@ beforeAll(cryptoReady);
 describe('ChaCha20 keystream (RFC 8439)', () => {
   it.each(vectors.cases)('known answer %# on both paths', (v) => {
     for (const path of ['native', 'sodium'] as const) {
-      const ks = chacha20Keystream(hex(v.key), 64, { nonce: hex(v.nonce), counter: v.counter, path });
+      const ks = chacha20Keystream(hex(v.key), 64, {
+        nonce: hex(v.nonce),
+        counter: v.counter,
+        path,
+      });
       expect(toHex(ks)).toBe(v.keystream);
     }
   });
@@ -37,13 +41,17 @@ describe('ChaCha20 keystream (RFC 8439)', () => {
 
   it('adding then subtracting a keystream restores the vector, and sign matters', () => {
     fc.assert(
-      fc.property(fc.uint32Array({ minLength: 1, maxLength: 300 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (v, seed) => {
-        const acc = v.slice();
-        addKeystreamWords(acc, seed, 1);
-        const changed = acc.some((x, i) => x !== v[i]);
-        addKeystreamWords(acc, seed, -1);
-        return changed && acc.every((x, i) => x === v[i]);
-      }),
+      fc.property(
+        fc.uint32Array({ minLength: 1, maxLength: 300 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (v, seed) => {
+          const acc = v.slice();
+          addKeystreamWords(acc, seed, 1);
+          const changed = acc.some((x, i) => x !== v[i]);
+          addKeystreamWords(acc, seed, -1);
+          return changed && acc.every((x, i) => x === v[i]);
+        },
+      ),
     );
   });
 });

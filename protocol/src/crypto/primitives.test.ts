@@ -48,7 +48,9 @@ describe('X25519 (RFC 7748)', () => {
   });
 
   it('rejects a key of the wrong length naming the parameter', () => {
-    expect(() => x25519(new Uint8Array(31), new Uint8Array(32))).toThrow(/privateKey must be 32 bytes/);
+    expect(() => x25519(new Uint8Array(31), new Uint8Array(32))).toThrow(
+      /privateKey must be 32 bytes/,
+    );
   });
 });
 
@@ -86,7 +88,9 @@ describe('XChaCha20-Poly1305 share encryption', () => {
     expect(open(key, sealed, ad, 'x')).toEqual(pt);
     const tampered = sealed.slice();
     tampered[40]! ^= 1;
-    expect(() => open(key, tampered, ad, 'share from client 2')).toThrow(/DecryptFailed: share from client 2/);
+    expect(() => open(key, tampered, ad, 'share from client 2')).toThrow(
+      /DecryptFailed: share from client 2/,
+    );
     expect(() => open(sodium().randombytes_buf(32), sealed, ad, 'x')).toThrow(/DecryptFailed/);
     expect(() => open(key, sealed, Uint8Array.of(1, 2, 4), 'x')).toThrow(/DecryptFailed/);
   });
@@ -97,7 +101,9 @@ describe('SHA-256', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 3000 }), (data) => {
         const oracle = createHash('sha256').update(data).digest('hex');
-        return toHex(sha256(data)) === oracle && toHex(sodium().crypto_hash_sha256(data)) === oracle;
+        return (
+          toHex(sha256(data)) === oracle && toHex(sodium().crypto_hash_sha256(data)) === oracle
+        );
       }),
       { numRuns: 100 },
     );

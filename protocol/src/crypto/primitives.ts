@@ -52,7 +52,11 @@ export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
  * Raw X25519 shared secret. libsodium refuses low-order peer keys (an all-zero result), which we
  * surface as InvalidPublicKey naming `who`.
  */
-export function x25519(privateKey: Uint8Array, peerPublicKey: Uint8Array, who = 'peer'): Uint8Array {
+export function x25519(
+  privateKey: Uint8Array,
+  peerPublicKey: Uint8Array,
+  who = 'peer',
+): Uint8Array {
   checkBytes('privateKey', privateKey, 32);
   checkBytes(`${who} public key`, peerPublicKey, 32);
   try {
@@ -78,7 +82,11 @@ export function kdf(secret: Uint8Array, label: string, context: Uint8Array): Uin
 
 /** BLAKE2b-256 hash with a domain label, for commitments. */
 export function hashCommit(label: string, data: Uint8Array): Uint8Array {
-  return sodium().crypto_generichash(32, data, sodium().crypto_generichash(32, encoder.encode(label), null));
+  return sodium().crypto_generichash(
+    32,
+    data,
+    sodium().crypto_generichash(32, encoder.encode(label), null),
+  );
 }
 
 /** SHA-256; native under Node.js (GB/s), libsodium elsewhere; identical output. */
@@ -104,7 +112,12 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Ui
 }
 
 /** Opens what {@link seal} produced; DecryptFailed names `what` when authentication fails. */
-export function open(key: Uint8Array, sealed: Uint8Array, ad: Uint8Array, what: string): Uint8Array {
+export function open(
+  key: Uint8Array,
+  sealed: Uint8Array,
+  ad: Uint8Array,
+  what: string,
+): Uint8Array {
   checkBytes('key', key, 32);
   if (sealed.length < 24 + 16) {
     throw new ProtocolError('DecryptFailed', `${what} is too short to be a ciphertext`);

@@ -43,7 +43,6 @@ export class ChaChaRandom implements RandomSource {
     out.set(this.#buf.subarray(0, rest), buffered);
     this.#pos = rest;
   }
-
 }
 
 /** A {@link ChaChaRandom} seeded from libsodium's CSPRNG: fast and unpredictable. */

@@ -48,7 +48,17 @@ function manualRound() {
     return out;
   };
   const all = Array.from({ length: N }, (_, i) => i);
-  return { config, identities, inputs, clients, client, deliver, deliverAll, all, server: () => server };
+  return {
+    config,
+    identities,
+    inputs,
+    clients,
+    client,
+    deliver,
+    deliverAll,
+    all,
+    server: () => server,
+  };
 }
 
 describe('the server rejects bad messages with named errors and keeps its state', () => {
@@ -60,7 +70,14 @@ describe('the server rejects bad messages with named errors and keeps its state'
     expect(r.deliver(forged)).toMatchObject({ ok: false, error: { code: 'BadSignature' } });
     // Signed with a key other than the registered identity.
     const impostor = sealClientMessage(
-      { stage: 'advertise', roundId: r.config.roundId, from: 1, encPk: new Uint8Array(32), maskPk: new Uint8Array(32), seedCommit: new Uint8Array(32) },
+      {
+        stage: 'advertise',
+        roundId: r.config.roundId,
+        from: 1,
+        encPk: new Uint8Array(32),
+        maskPk: new Uint8Array(32),
+        seedCommit: new Uint8Array(32),
+      },
       identityKeyPair().privateKey,
       r.config.digest,
     );
@@ -74,19 +91,39 @@ describe('the server rejects bad messages with named errors and keeps its state'
     );
     expect(r.deliver(early)).toMatchObject({ ok: false, error: { code: 'WrongStage' } });
     const other = sealClientMessage(
-      { stage: 'advertise', roundId: 'another-round', from: 2, encPk: new Uint8Array(32), maskPk: new Uint8Array(32), seedCommit: new Uint8Array(32) },
+      {
+        stage: 'advertise',
+        roundId: 'another-round',
+        from: 2,
+        encPk: new Uint8Array(32),
+        maskPk: new Uint8Array(32),
+        seedCommit: new Uint8Array(32),
+      },
       r.identities[2]!.privateKey,
       r.config.digest,
     );
     expect(r.deliver(other)).toMatchObject({ ok: false, error: { code: 'WrongRound' } });
     const stranger = sealClientMessage(
-      { stage: 'advertise', roundId: r.config.roundId, from: 99, encPk: new Uint8Array(32), maskPk: new Uint8Array(32), seedCommit: new Uint8Array(32) },
+      {
+        stage: 'advertise',
+        roundId: r.config.roundId,
+        from: 99,
+        encPk: new Uint8Array(32),
+        maskPk: new Uint8Array(32),
+        seedCommit: new Uint8Array(32),
+      },
       identityKeyPair().privateKey,
       r.config.digest,
     );
     expect(r.deliver(stranger)).toMatchObject({ ok: false, error: { code: 'UnknownClient' } });
-    expect(r.deliver(Uint8Array.of(1, 2, 3))).toMatchObject({ ok: false, error: { code: 'MalformedMessage' } });
-    expect(r.deliver(adverts[1]!.subarray(0, 70))).toMatchObject({ ok: false, error: { code: 'MalformedMessage' } });
+    expect(r.deliver(Uint8Array.of(1, 2, 3))).toMatchObject({
+      ok: false,
+      error: { code: 'MalformedMessage' },
+    });
+    expect(r.deliver(adverts[1]!.subarray(0, 70))).toMatchObject({
+      ok: false,
+      error: { code: 'MalformedMessage' },
+    });
 
     // Nothing above changed the round: it completes with the right sum.
     const keys = r.deliverAll(adverts.slice(1));
@@ -96,7 +133,9 @@ describe('the server rejects bad messages with named errors and keeps its state'
     const final = r.server();
     expect(final.stage).toBe('done');
     if (final.stage !== 'done') return;
-    expect(plaintextGap(final.result, r.inputs).sum).toBeLessThanOrEqual(quantizationBound(r.config.quant, N));
+    expect(plaintextGap(final.result, r.inputs).sum).toBeLessThanOrEqual(
+      quantizationBound(r.config.quant, N),
+    );
   });
 
   it('a masked input of the wrong length', () => {
@@ -119,12 +158,17 @@ describe('clients reject bad inputs and a misbehaving server', () => {
     const { config, identities } = generateCohort({ clients: 3, dim: 4, clipRange: 1 });
     for (const bad of [NaN, Infinity, -Infinity]) {
       expect(() =>
-        createClient({ config, index: 0, identity: identities[0]!, input: { vector: [0, bad, 0, 0] } }),
+        createClient({
+          config,
+          index: 0,
+          identity: identities[0]!,
+          input: { vector: [0, bad, 0, 0] },
+        }),
       ).toThrow(/InvalidInput: input\[1\] is/);
     }
-    expect(() => createClient({ config, index: 0, identity: identities[0]!, input: { vector: [0, 0] } })).toThrow(
-      /WrongLength: input has 2 entries, the round expects 4/,
-    );
+    expect(() =>
+      createClient({ config, index: 0, identity: identities[0]!, input: { vector: [0, 0] } }),
+    ).toThrow(/WrongLength: input has 2 entries, the round expects 4/);
   });
 
   it('a substituted advertisement fails the peer signature check', () => {
@@ -134,7 +178,10 @@ describe('clients reject bad inputs and a misbehaving server', () => {
     if (msg.stage !== 'keys') throw new Error('expected keys');
     const advert = msg.adverts[1]!.slice();
     advert[30]! ^= 1; // inside encPk (after the 21-byte header of round "round-1")
-    const tampered = encodeServerMessage({ ...msg, adverts: [msg.adverts[0]!, advert, ...msg.adverts.slice(2)] });
+    const tampered = encodeServerMessage({
+      ...msg,
+      adverts: [msg.adverts[0]!, advert, ...msg.adverts.slice(2)],
+    });
     const step = clientNext(r.clients[keys[0]!.to]!, { type: 'message', bytes: tampered });
     expect(step).toMatchObject({ ok: false, error: { code: 'BadSignature' } });
   });
@@ -148,7 +195,10 @@ describe('clients reject bad inputs and a misbehaving server', () => {
     if (msg.stage !== 'ciphertexts') throw new Error('expected ciphertexts');
     const sealed = msg.items[0]!.sealed.slice();
     sealed[30]! ^= 1;
-    const tampered = encodeServerMessage({ ...msg, items: [{ from: msg.items[0]!.from, sealed }, ...msg.items.slice(1)] });
+    const tampered = encodeServerMessage({
+      ...msg,
+      items: [{ from: msg.items[0]!.from, sealed }, ...msg.items.slice(1)],
+    });
     const step = clientNext(r.clients[target.to]!, { type: 'message', bytes: tampered });
     expect(step).toMatchObject({ ok: false, error: { code: 'DecryptFailed' } });
     if (!step.ok) expect(step.error.message).toContain(`client ${msg.items[0]!.from}`);
@@ -164,14 +214,23 @@ describe('clients reject bad inputs and a misbehaving server', () => {
     expect(report.error).toBeUndefined();
     const done = report.clients[0]!;
     const ask = (survivors: number[]) =>
-      clientNext(done, { type: 'message', bytes: encodeServerMessage({ stage: 'unmaskRequest', roundId: config.roundId, survivors }) });
+      clientNext(done, {
+        type: 'message',
+        bytes: encodeServerMessage({ stage: 'unmaskRequest', roundId: config.roundId, survivors }),
+      });
     // The same request again (a lost response) gets the same reply.
     const same = ask([0, 1, 2, 3, 4, 5]);
-    expect(same.ok && Buffer.from(same.out[0]!).equals(Buffer.from(report.clients[0]!.stage === 'done' ? report.clients[0]!.reply : []))).toBe(true);
+    expect(
+      same.ok &&
+        Buffer.from(same.out[0]!).equals(
+          Buffer.from(report.clients[0]!.stage === 'done' ? report.clients[0]!.reply : []),
+        ),
+    ).toBe(true);
     // Claiming client 2 dropped asks for its mask-key share after its seed share was revealed.
     const both = ask([0, 1, 3, 4, 5]);
     expect(both).toMatchObject({ ok: false, error: { code: 'BothSharesRequested' } });
-    if (!both.ok) expect(both.error.message).toMatch(/key share of client 2 after receiving its seed share/);
+    if (!both.ok)
+      expect(both.error.message).toMatch(/key share of client 2 after receiving its seed share/);
     // Listing this client itself as dropped contradicts what it knows.
     expect(ask([1, 2, 3, 4, 5])).toMatchObject({ ok: false, error: { code: 'InconsistentView' } });
   });

@@ -65,13 +65,16 @@ export class InMemoryChannel implements RoundChannel {
     this.bytesUp.set(from, (this.bytesUp.get(from) ?? 0) + bytes.length);
     const step = serverNext(this.#state, { type: 'message', bytes });
     this.#apply(step.state, step.ok ? step.out : []);
-    return step.ok || step.state.stage === 'failed' ? Promise.resolve() : Promise.reject(step.error);
+    return step.ok || step.state.stage === 'failed'
+      ? Promise.resolve()
+      : Promise.reject(step.error);
   }
 
   receive(to: number): Promise<Uint8Array | undefined> {
     const queued = this.#inbox.get(to)?.shift();
     if (queued) return Promise.resolve(queued);
-    if (this.#state.stage === 'done' || this.#state.stage === 'failed') return Promise.resolve(undefined);
+    if (this.#state.stage === 'done' || this.#state.stage === 'failed')
+      return Promise.resolve(undefined);
     return new Promise((resolve) => this.#waiters.set(to, resolve));
   }
 
@@ -146,7 +149,14 @@ export function runRound(opts: RoundRunOptions): RoundReport {
   const { config } = opts;
   const n = config.ids.length;
   const clients: (ClientState | undefined)[] = [];
-  const report: RoundReport = { clientMs: new Map(), serverMs: 0, serverStageMs: {}, bytesUp: new Map(), bytesDown: new Map(), clients };
+  const report: RoundReport = {
+    clientMs: new Map(),
+    serverMs: 0,
+    serverStageMs: {},
+    bytesUp: new Map(),
+    bytesDown: new Map(),
+    clients,
+  };
   const add = (m: Map<number, number>, k: number, v: number) => m.set(k, (m.get(k) ?? 0) + v);
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
@@ -189,7 +199,10 @@ export function runRound(opts: RoundRunOptions): RoundReport {
     }
     inbox = new Map();
     const t0 = performance.now();
-    const events = [...toServer.map((bytes) => ({ type: 'message' as const, bytes })), { type: 'deadline' as const, stage }];
+    const events = [
+      ...toServer.map((bytes) => ({ type: 'message' as const, bytes })),
+      { type: 'deadline' as const, stage },
+    ];
     for (const ev of events) {
       const step = serverNext(server, ev);
       server = step.state;

@@ -52,9 +52,26 @@ interface Held {
 export type ClientState =
   | { stage: 'ready'; o: Required<ClientOptions> }
   | { stage: 'advertised'; o: Required<ClientOptions>; secrets: Secrets }
-  | { stage: 'shared'; o: Required<ClientOptions>; secrets: Secrets; peers: Map<number, PeerKeys>; held: Map<number, Held> }
-  | { stage: 'masked'; o: Required<ClientOptions>; secrets: Secrets; peers: Map<number, PeerKeys>; held: Map<number, Held> }
-  | { stage: 'done'; o: Required<ClientOptions>; revealed: Map<number, 'seed' | 'key'>; reply: Uint8Array };
+  | {
+      stage: 'shared';
+      o: Required<ClientOptions>;
+      secrets: Secrets;
+      peers: Map<number, PeerKeys>;
+      held: Map<number, Held>;
+    }
+  | {
+      stage: 'masked';
+      o: Required<ClientOptions>;
+      secrets: Secrets;
+      peers: Map<number, PeerKeys>;
+      held: Map<number, Held>;
+    }
+  | {
+      stage: 'done';
+      o: Required<ClientOptions>;
+      revealed: Map<number, 'seed' | 'key'>;
+      reply: Uint8Array;
+    };
 
 interface Secrets {
   enc: KeyPair;
@@ -93,8 +110,13 @@ export function clientNext(state: ClientState, event: ClientEvent): Step<ClientS
     if (msg.roundId !== state.o.config.roundId) {
       throw new ProtocolError('WrongRound', `message for round "${msg.roundId}"`);
     }
-    const expected = { advertised: 'keys', shared: 'ciphertexts', masked: 'unmaskRequest' } as const;
-    if (state.stage === 'done' && msg.stage === 'unmaskRequest') return repeatUnmask(state, msg.survivors);
+    const expected = {
+      advertised: 'keys',
+      shared: 'ciphertexts',
+      masked: 'unmaskRequest',
+    } as const;
+    if (state.stage === 'done' && msg.stage === 'unmaskRequest')
+      return repeatUnmask(state, msg.survivors);
     if (state.stage === 'ready' || state.stage === 'done' || msg.stage !== expected[state.stage]) {
       throw new ProtocolError('WrongStage', `${msg.stage} message while client is ${state.stage}`);
     }
@@ -120,7 +142,12 @@ function dispatch(state: ClientState, msg: ServerMessage): Step<ClientState, Uin
 function advertise(o: Required<ClientOptions>): Step<ClientState, Uint8Array> {
   const seed = new Uint8Array(32);
   o.random.fill(seed);
-  const secrets: Secrets = { enc: x25519KeyPair(), mask: x25519KeyPair(), seed, pairKeys: new Map() };
+  const secrets: Secrets = {
+    enc: x25519KeyPair(),
+    mask: x25519KeyPair(),
+    seed,
+    pairKeys: new Map(),
+  };
   const out = sealClientMessage(
     {
       stage: 'advertise',
@@ -200,10 +227,17 @@ function maskInput(
     if (!pk) throw new ProtocolError('UnknownClient', `ciphertext from client ${from}, not a peer`);
     if (held.has(from)) throw new ProtocolError('Replay', `two ciphertexts from client ${from}`);
     const key = secrets.pairKeys.get(from);
-    if (!key) throw new ProtocolError('UnknownClient', `ciphertext from client ${from}, which this client did not share with`);
+    if (!key)
+      throw new ProtocolError(
+        'UnknownClient',
+        `ciphertext from client ${from}, which this client did not share with`,
+      );
     const pt = open(key, sealed, shareAd(config, from, me), `share ciphertext from client ${from}`);
     if (pt.length !== 2 * SHARE_BYTES) {
-      throw new ProtocolError('MalformedMessage', `share plaintext from client ${from} has the wrong size`);
+      throw new ProtocolError(
+        'MalformedMessage',
+        `share plaintext from client ${from} has the wrong size`,
+      );
     }
     const seed = new Uint32Array(pt.slice(0, SHARE_BYTES).buffer);
     const keyShare = new Uint32Array(pt.slice(SHARE_BYTES).buffer);
@@ -240,7 +274,10 @@ function requested(
     throw new ProtocolError('InconsistentView', 'the survivor list repeats a client');
   }
   if (!alive.has(me)) {
-    throw new ProtocolError('InconsistentView', 'the server lists this client as dropped after its masked input');
+    throw new ProtocolError(
+      'InconsistentView',
+      'the server lists this client as dropped after its masked input',
+    );
   }
   if (alive.size < config.minSurvivors) {
     throw new ProtocolError(
@@ -250,7 +287,10 @@ function requested(
   }
   for (const v of shareSet(config, me)) {
     if (alive.has(v) && !held.has(v)) {
-      throw new ProtocolError('InconsistentView', `client ${v} is listed as a survivor but never shared keys with this client`);
+      throw new ProtocolError(
+        'InconsistentView',
+        `client ${v} is listed as a survivor but never shared keys with this client`,
+      );
     }
   }
   return new Map([...held].map((v) => [v, alive.has(v) ? 'seed' : 'key']));
@@ -266,7 +306,10 @@ function unmask(
   const keyShares: { of: number; y: Uint32Array }[] = [];
   for (const [peer, kind] of revealed) {
     const h = held.get(peer)!;
-    (kind === 'seed' ? seedShares : keyShares).push({ of: peer, y: kind === 'seed' ? h.seed : h.key });
+    (kind === 'seed' ? seedShares : keyShares).push({
+      of: peer,
+      y: kind === 'seed' ? h.seed : h.key,
+    });
   }
   const reply = sealClientMessage(
     { stage: 'unmask', roundId: o.config.roundId, from: o.index, seedShares, keyShares },

@@ -24,7 +24,11 @@ export const SecAggConfigInputSchema = z.object({
     .min(2, 'a round needs at least 2 clients')
     .max(65536, 'a round has at most 65,536 clients'),
   /** Length of each client's input vector. */
-  dim: z.number().int().min(1).max(2 ** 28),
+  dim: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 28),
   /** Bound on every input coordinate, |x_i| ≤ clipRange (an L2 clip C implies clipRange = C). */
   clipRange: z.number().positive().finite(),
   /** Bound on a client's weight (1 for an unweighted mean). */
@@ -63,7 +67,10 @@ export function makeSecAggConfig(input: SecAggConfigInput): SecAggConfig {
   const parsed = SecAggConfigInputSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ProtocolError('InvalidConfig', `${issue?.path.join('.') || 'config'}: ${issue?.message}`);
+    throw new ProtocolError(
+      'InvalidConfig',
+      `${issue?.path.join('.') || 'config'}: ${issue?.message}`,
+    );
   }
   const c = parsed.data;
   const n = c.clients.length;
@@ -80,7 +87,10 @@ export function makeSecAggConfig(input: SecAggConfigInput): SecAggConfig {
   }
   const minSurvivors = c.minSurvivors ?? t;
   if (minSurvivors < 1 || minSurvivors > n) {
-    throw new ProtocolError('InvalidConfig', `minSurvivors must be in [1, ${n}], got ${minSurvivors}`);
+    throw new ProtocolError(
+      'InvalidConfig',
+      `minSurvivors must be in [1, ${n}], got ${minSurvivors}`,
+    );
   }
   const quant: QuantizationParams = {
     clients: n,
@@ -89,10 +99,12 @@ export function makeSecAggConfig(input: SecAggConfigInput): SecAggConfig {
     noiseHeadroom: c.noiseHeadroom,
   };
   quantizationScale(quant); // throws when no scale fits
-  const digest = configDigest(c.roundId, c.clients, [c.dim, k, t, minSurvivors, c.noiseHeadroom], [
-    c.clipRange,
-    c.maxWeight,
-  ]);
+  const digest = configDigest(
+    c.roundId,
+    c.clients,
+    [c.dim, k, t, minSurvivors, c.noiseHeadroom],
+    [c.clipRange, c.maxWeight],
+  );
   const graph = neighbourGraph(n, k, digest);
   return {
     roundId: c.roundId,

@@ -14,7 +14,11 @@ describe('neighbour graph', () => {
         const k = 2 * (1 + (kk % Math.floor((n - 2) / 2)));
         const g = neighbourGraph(n, k, seed);
         return g.every(
-          (nb, i) => nb.length === k && new Set(nb).size === k && !nb.includes(i) && nb.every((j) => g[j]!.includes(i)),
+          (nb, i) =>
+            nb.length === k &&
+            new Set(nb).size === k &&
+            !nb.includes(i) &&
+            nb.every((j) => g[j]!.includes(i)),
         );
       }),
       { numRuns: 100 },
@@ -34,7 +38,9 @@ describe('neighbour graph', () => {
   });
 
   it('rejects odd or out-of-range neighbour counts with a named error', () => {
-    expect(() => neighbourGraph(10, 3, new Uint8Array(32))).toThrow(/InvalidConfig: neighbours must be an even number/);
+    expect(() => neighbourGraph(10, 3, new Uint8Array(32))).toThrow(
+      /InvalidConfig: neighbours must be an even number/,
+    );
     expect(() => neighbourGraph(10, 12, new Uint8Array(32))).toThrow(/InvalidConfig/);
     expect(() => neighbourGraph(1, 0, new Uint8Array(32))).toThrow(/at least 2 clients/);
   });

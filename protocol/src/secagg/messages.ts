@@ -149,7 +149,8 @@ export function encodeServerMessage(msg: ServerMessage): Uint8Array {
 }
 
 function readHeader(r: Reader): { stage: Stage; roundId: string } {
-  if (r.u32('magic') !== MAGIC) throw new ProtocolError('MalformedMessage', 'not a CoopFL SecAgg message');
+  if (r.u32('magic') !== MAGIC)
+    throw new ProtocolError('MalformedMessage', 'not a CoopFL SecAgg message');
   const version = r.u8('version');
   if (version !== VERSION) {
     throw new ProtocolError('MalformedMessage', `unsupported message version ${version}`);
@@ -173,7 +174,10 @@ function validated<T extends z.ZodType>(schema: T, value: unknown, what: string)
   const res = schema.safeParse(value);
   if (res.success) return res.data;
   const issue = res.error.issues[0];
-  throw new ProtocolError('MalformedMessage', `${what}: ${issue?.path.join('.')} ${issue?.message}`);
+  throw new ProtocolError(
+    'MalformedMessage',
+    `${what}: ${issue?.path.join('.')} ${issue?.message}`,
+  );
 }
 
 /** Parses a client message body; throws MalformedMessage naming the bad field. */
@@ -184,11 +188,21 @@ export function decodeClientBody(body: Uint8Array): ClientMessage {
   let msg: unknown;
   switch (stage) {
     case 'advertise':
-      msg = { stage, roundId, from, encPk: r.raw(32, 'encPk'), maskPk: r.raw(32, 'maskPk'), seedCommit: r.raw(32, 'seedCommit') };
+      msg = {
+        stage,
+        roundId,
+        from,
+        encPk: r.raw(32, 'encPk'),
+        maskPk: r.raw(32, 'maskPk'),
+        seedCommit: r.raw(32, 'seedCommit'),
+      };
       break;
     case 'shares': {
       const n = r.count('ciphertexts', MAX_ITEMS);
-      const ciphertexts = Array.from({ length: n }, () => ({ to: r.u32('to'), sealed: r.bytes('sealed', 4096) }));
+      const ciphertexts = Array.from({ length: n }, () => ({
+        to: r.u32('to'),
+        sealed: r.bytes('sealed', 4096),
+      }));
       msg = { stage, roundId, from, ciphertexts };
       break;
     }
@@ -196,7 +210,13 @@ export function decodeClientBody(body: Uint8Array): ClientMessage {
       msg = { stage, roundId, from, masked: r.words('masked') };
       break;
     case 'unmask':
-      msg = { stage, roundId, from, seedShares: readShares(r, 'seedShares'), keyShares: readShares(r, 'keyShares') };
+      msg = {
+        stage,
+        roundId,
+        from,
+        seedShares: readShares(r, 'seedShares'),
+        keyShares: readShares(r, 'keyShares'),
+      };
       break;
     case 'keys':
     case 'ciphertexts':
@@ -220,7 +240,14 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
     }
     case 'ciphertexts': {
       const n = r.count('items', MAX_ITEMS);
-      msg = { stage, roundId, items: Array.from({ length: n }, () => ({ from: r.u32('from'), sealed: r.bytes('sealed', 4096) })) };
+      msg = {
+        stage,
+        roundId,
+        items: Array.from({ length: n }, () => ({
+          from: r.u32('from'),
+          sealed: r.bytes('sealed', 4096),
+        })),
+      };
       break;
     }
     case 'unmaskRequest': {
@@ -277,9 +304,13 @@ export function openClientMessage(
   const sig = envelope.subarray(envelope.length - SIGNATURE_BYTES);
   const msg = decodeClientBody(body);
   const key = keyOf(msg.from);
-  if (!key) throw new ProtocolError('UnknownClient', `client index ${msg.from} is not in this round`);
+  if (!key)
+    throw new ProtocolError('UnknownClient', `client index ${msg.from} is not in this round`);
   if (!verify(sig, signingInput(configDigest, body), key)) {
-    throw new ProtocolError('BadSignature', `${msg.stage} message from client ${msg.from} has a bad signature`);
+    throw new ProtocolError(
+      'BadSignature',
+      `${msg.stage} message from client ${msg.from} has a bad signature`,
+    );
   }
   return msg;
 }

@@ -2,7 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { cryptoReady } from '../crypto/sodium';
 import { seededRandom } from '../crypto/random';
-import { decodeWeightedSum, encodeWeighted, quantizationBound, quantizationScale } from './quantize';
+import {
+  decodeWeightedSum,
+  encodeWeighted,
+  quantizationBound,
+  quantizationScale,
+} from './quantize';
 
 beforeAll(cryptoReady);
 
@@ -58,15 +63,19 @@ describe('fixed-point quantization', () => {
 
   it('names NaN, Infinity, out-of-range values and bad weights', () => {
     const p = { clients: 2, clipRange: 1, maxWeight: 1 };
-    expect(() => encodeWeighted([0, NaN], 1, p, seededRandom(1))).toThrow(/InvalidInput: input\[1\] is NaN/);
-    expect(() => encodeWeighted([Infinity], 1, p, seededRandom(1))).toThrow(/input\[0\] is Infinity/);
+    expect(() => encodeWeighted([0, NaN], 1, p, seededRandom(1))).toThrow(
+      /InvalidInput: input\[1\] is NaN/,
+    );
+    expect(() => encodeWeighted([Infinity], 1, p, seededRandom(1))).toThrow(
+      /input\[0\] is Infinity/,
+    );
     expect(() => encodeWeighted([1.5], 1, p, seededRandom(1))).toThrow(/input\[0\] is outside ±1/);
     expect(() => encodeWeighted([0], 2, p, seededRandom(1))).toThrow(/weight must be in \[0, 1\]/);
   });
 
   it('refuses parameters with no room for a scale', () => {
-    expect(() => quantizationScale({ clients: 10, clipRange: 1, maxWeight: 1, noiseHeadroom: 2 ** 31 })).toThrow(
-      /InvalidConfig: no fixed-point scale fits/,
-    );
+    expect(() =>
+      quantizationScale({ clients: 10, clipRange: 1, maxWeight: 1, noiseHeadroom: 2 ** 31 }),
+    ).toThrow(/InvalidConfig: no fixed-point scale fits/);
   });
 });

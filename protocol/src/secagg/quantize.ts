@@ -86,7 +86,10 @@ export function checkEncodable(x: ArrayLike<number>, weight: number, p: Quantiza
       throw new ProtocolError('InvalidInput', `input[${i}] is ${v}, expected a finite number`);
     }
     if (Math.abs(v) > p.clipRange) {
-      throw new ProtocolError('InvalidInput', `input[${i}] is outside ±${p.clipRange} (clip first)`);
+      throw new ProtocolError(
+        'InvalidInput',
+        `input[${i}] is outside ±${p.clipRange} (clip first)`,
+      );
     }
   }
 }

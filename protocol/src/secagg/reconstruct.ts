@@ -15,10 +15,15 @@ export function reconstructVerified(
   matches: (secret: Uint8Array) => boolean,
 ): Uint8Array {
   if (shares.length < t) {
-    throw new ProtocolError('TooFewShares', `${what}: ${shares.length} shares arrived, ${t} needed`);
+    throw new ProtocolError(
+      'TooFewShares',
+      `${what}: ${shares.length} shares arrived, ${t} needed`,
+    );
   }
   const attempts: (readonly Share[])[] = [shares];
-  if (shares.length > t) for (let skip = 0; skip < shares.length; skip++) attempts.push(shares.filter((_, i) => i !== skip));
+  if (shares.length > t)
+    for (let skip = 0; skip < shares.length; skip++)
+      attempts.push(shares.filter((_, i) => i !== skip));
   for (const subset of attempts) {
     let secret: Uint8Array;
     try {
@@ -30,5 +35,8 @@ export function reconstructVerified(
     if (matches(secret)) return secret;
     secret.fill(0);
   }
-  throw new ProtocolError('ShareMismatch', `${what} does not match its commitment (a share was tampered with)`);
+  throw new ProtocolError(
+    'ShareMismatch',
+    `${what} does not match its commitment (a share was tampered with)`,
+  );
 }

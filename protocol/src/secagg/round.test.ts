@@ -13,7 +13,10 @@ beforeAll(cryptoReady);
 
 const DIM = 64;
 
-function setup(n: number, opts: { neighbors?: number; threshold?: number; maxWeight?: number } = {}) {
+function setup(
+  n: number,
+  opts: { neighbors?: number; threshold?: number; maxWeight?: number } = {},
+) {
   const cohort = generateCohort({ clients: n, dim: DIM, clipRange: 1, ...opts });
   const inputs = randomInputs(seededRandom(n), n, DIM, 1, opts.maxWeight ?? 1);
   return { ...cohort, inputs };
@@ -34,7 +37,10 @@ describe('a complete round equals the plaintext weighted sum', () => {
     { n: 50, graph: 'sparse', neighbors: 10 },
   ];
   it.each(cases)('n = $n, $graph graph', ({ n, neighbors }) => {
-    const { config, identities, inputs } = setup(n, { neighbors: neighbors ?? n - 1, maxWeight: 5 });
+    const { config, identities, inputs } = setup(n, {
+      neighbors: neighbors ?? n - 1,
+      maxWeight: 5,
+    });
     expect(config.neighbors).toBe(neighbors ?? n - 1);
     const report = runRound({ config, identities, inputs });
     expect(report.error).toBeUndefined();
@@ -54,26 +60,36 @@ describe('a complete round equals the plaintext weighted sum', () => {
 describe('dropouts', () => {
   const stages: ServerStage[] = ['advertise', 'shares', 'masked', 'unmask'];
 
-  it.each(stages)('complete graph, n = 10, t = 7: three clients dropping at the %s stage', (stage) => {
-    const { config, identities, inputs } = setup(10);
-    expect(config.threshold).toBe(7);
-    const report = runRound({ config, identities, inputs, drop: dropAt([1, 4, 8], stage) });
-    expect(report.error).toBeUndefined();
-    const result = report.result!;
-    // Clients that drop before their masked input are not in the sum; later ones are.
-    const inSum = stage === 'unmask' ? 10 : 7;
-    expect(result.survivors).toHaveLength(inSum);
-    expect(result.dropped).toEqual(stage === 'masked' ? [1, 4, 8] : []);
-    expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(quantizationBound(config.quant, inSum));
-  });
+  it.each(stages)(
+    'complete graph, n = 10, t = 7: three clients dropping at the %s stage',
+    (stage) => {
+      const { config, identities, inputs } = setup(10);
+      expect(config.threshold).toBe(7);
+      const report = runRound({ config, identities, inputs, drop: dropAt([1, 4, 8], stage) });
+      expect(report.error).toBeUndefined();
+      const result = report.result!;
+      // Clients that drop before their masked input are not in the sum; later ones are.
+      const inSum = stage === 'unmask' ? 10 : 7;
+      expect(result.survivors).toHaveLength(inSum);
+      expect(result.dropped).toEqual(stage === 'masked' ? [1, 4, 8] : []);
+      expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(
+        quantizationBound(config.quant, inSum),
+      );
+    },
+  );
 
-  it.each(stages)('complete graph, n = 10, t = 7: four dropping at the %s stage fails cleanly', (stage) => {
-    const { config, identities, inputs } = setup(10);
-    const report = runRound({ config, identities, inputs, drop: dropAt([0, 2, 5, 9], stage) });
-    expect(report.result).toBeUndefined();
-    expect(report.error?.code).toBe(stage === 'unmask' ? 'TooFewShares' : 'TooFewClients');
-    expect(report.error?.message).toMatch(stage === 'unmask' ? /6 shares arrived, 7 needed/ : /6 clients answered the \w[\w-]* stage/);
-  });
+  it.each(stages)(
+    'complete graph, n = 10, t = 7: four dropping at the %s stage fails cleanly',
+    (stage) => {
+      const { config, identities, inputs } = setup(10);
+      const report = runRound({ config, identities, inputs, drop: dropAt([0, 2, 5, 9], stage) });
+      expect(report.result).toBeUndefined();
+      expect(report.error?.code).toBe(stage === 'unmask' ? 'TooFewShares' : 'TooFewClients');
+      expect(report.error?.message).toMatch(
+        stage === 'unmask' ? /6 shares arrived, 7 needed/ : /6 clients answered the \w[\w-]* stage/,
+      );
+    },
+  );
 
   it('sparse graph, n = 50, k = 10: 10% dropping at each stage still succeeds', () => {
     const { config, identities, inputs } = setup(50, { neighbors: 10 });
@@ -89,7 +105,9 @@ describe('dropouts', () => {
     const result = report.result!;
     expect(result.survivors).toHaveLength(46);
     expect(result.dropped).toEqual([20, 33]);
-    expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(quantizationBound(config.quant, 46));
+    expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(
+      quantizationBound(config.quant, 46),
+    );
   });
 
   it('sparse graph: a neighbourhood losing more than k + 1 − t members fails, naming the client', () => {
@@ -98,7 +116,9 @@ describe('dropouts', () => {
     const victims = [0, ...config.graph[0]!.slice(0, 5)];
     const report = runRound({ config, identities, inputs, drop: dropAt(victims, 'unmask') });
     expect(report.error?.code).toBe('TooFewShares');
-    expect(report.error?.message).toMatch(/self-mask seed of client \d+: \d shares arrived, 8 needed/);
+    expect(report.error?.message).toMatch(
+      /self-mask seed of client \d+: \d shares arrived, 8 needed/,
+    );
   });
 });
 
@@ -114,6 +134,8 @@ describe('the in-memory channel runs the same state machines asynchronously', ()
     await Promise.all(runs);
     const result = await channel.result;
     expect(result.survivors).toEqual([0, 1, 2, 3, 4, 6, 7]);
-    expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(quantizationBound(config.quant, 7));
+    expect(plaintextGap(result, inputs).sum).toBeLessThanOrEqual(
+      quantizationBound(config.quant, 7),
+    );
   });
 });

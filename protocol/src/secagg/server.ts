@@ -52,8 +52,7 @@ export type ServerState =
   | { stage: 'failed'; config: SecAggConfig; error: ProtocolError };
 
 export type ServerEvent =
-  | { type: 'message'; bytes: Uint8Array }
-  | { type: 'deadline'; stage: ServerStage };
+  { type: 'message'; bytes: Uint8Array } | { type: 'deadline'; stage: ServerStage };
 
 /** A message for one client, by index. */
 export interface Outgoing {
@@ -120,22 +119,35 @@ export function serverNext(state: ServerState, event: ServerEvent): Step<ServerS
     return { ok: true, state: s, out: [] };
   });
   if (!accepted.ok) return accepted;
-  const received = { advertise: s.adverts, shares: s.shares, masked: s.u3, unmask: s.unmasks }[s.stage];
+  const received = { advertise: s.adverts, shares: s.shares, masked: s.u3, unmask: s.unmasks }[
+    s.stage
+  ];
   return received.size === expectedCount(s) ? closeStage(s) : accepted;
 }
 
-function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, envelope: Uint8Array): void {
+function receive(
+  s: { stage: ServerStage } & Collecting,
+  msg: ClientMessage,
+  envelope: Uint8Array,
+): void {
   const { config } = s;
   if (msg.roundId !== config.roundId) {
     throw new ProtocolError('WrongRound', `message for round "${msg.roundId}"`);
   }
   if (msg.stage !== s.stage) {
-    throw new ProtocolError('WrongStage', `${msg.stage} message from client ${msg.from} during the ${s.stage} stage`);
+    throw new ProtocolError(
+      'WrongStage',
+      `${msg.stage} message from client ${msg.from} during the ${s.stage} stage`,
+    );
   }
   if (!expects(s, msg.from)) {
-    throw new ProtocolError('UnknownClient', `client ${msg.from} is not part of the ${s.stage} stage`);
+    throw new ProtocolError(
+      'UnknownClient',
+      `client ${msg.from} is not part of the ${s.stage} stage`,
+    );
   }
-  const dup = () => new ProtocolError('Replay', `second ${msg.stage} message from client ${msg.from}`);
+  const dup = () =>
+    new ProtocolError('Replay', `second ${msg.stage} message from client ${msg.from}`);
   switch (msg.stage) {
     case 'advertise':
       if (s.adverts.has(msg.from)) throw dup();
@@ -146,7 +158,10 @@ function receive(s: { stage: ServerStage } & Collecting, msg: ClientMessage, env
       const want = shareSet(config, msg.from).filter((v) => v !== msg.from && s.u1.has(v));
       const got = msg.ciphertexts.map((c) => c.to).sort((a, b) => a - b);
       if (got.length !== want.length || got.some((v, i) => v !== want[i])) {
-        throw new ProtocolError('MalformedMessage', `client ${msg.from} sent ciphertexts to the wrong set of peers`);
+        throw new ProtocolError(
+          'MalformedMessage',
+          `client ${msg.from} sent ciphertexts to the wrong set of peers`,
+        );
       }
       s.shares.set(msg.from, msg);
       return;
@@ -183,7 +198,10 @@ function checkUnmask(s: Collecting, msg: UnmaskMsg): void {
   const wantKeys = expect.filter((v) => !s.u3.has(v));
   const same = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
   if (!same(seeds, wantSeeds) || !same(keys, wantKeys)) {
-    throw new ProtocolError('MalformedMessage', `unmask reply from client ${msg.from} holds the wrong shares`);
+    throw new ProtocolError(
+      'MalformedMessage',
+      `unmask reply from client ${msg.from} holds the wrong shares`,
+    );
   }
 }
 
@@ -191,7 +209,9 @@ function checkUnmask(s: Collecting, msg: UnmaskMsg): void {
 function prune(config: SecAggConfig, live: Iterable<number>): Set<number> {
   let set = new Set([...live].sort((a, b) => a - b));
   for (;;) {
-    const keep = [...set].filter((u) => shareSet(config, u).filter((v) => set.has(v)).length >= config.threshold);
+    const keep = [...set].filter(
+      (u) => shareSet(config, u).filter((v) => set.has(v)).length >= config.threshold,
+    );
     if (keep.length === set.size) return set;
     set = new Set(keep);
   }
@@ -201,7 +221,12 @@ function fail(config: SecAggConfig, error: ProtocolError): Step<ServerState, Out
   return { ok: false, state: { stage: 'failed', config, error }, error };
 }
 
-function tooFew(config: SecAggConfig, stage: string, answered: number, usable = answered): ProtocolError {
+function tooFew(
+  config: SecAggConfig,
+  stage: string,
+  answered: number,
+  usable = answered,
+): ProtocolError {
   const pruned =
     usable < answered
       ? `, ${usable} of them with at least ${config.threshold} live members in their share sets`
@@ -218,7 +243,8 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
   switch (s.stage) {
     case 'advertise': {
       const u1 = prune(config, s.adverts.keys());
-      if (u1.size < config.minSurvivors) return fail(config, tooFew(config, 'advertise', s.adverts.size, u1.size));
+      if (u1.size < config.minSurvivors)
+        return fail(config, tooFew(config, 'advertise', s.adverts.size, u1.size));
       const out = [...u1].map((u) => ({
         to: u,
         bytes: encodeServerMessage({
@@ -231,8 +257,11 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
     }
     case 'shares': {
       const u2 = prune(config, s.shares.keys());
-      if (u2.size < config.minSurvivors) return fail(config, tooFew(config, 'share-keys', s.shares.size, u2.size));
-      const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>([...u2].map((u) => [u, []]));
+      if (u2.size < config.minSurvivors)
+        return fail(config, tooFew(config, 'share-keys', s.shares.size, u2.size));
+      const inbox = new Map<number, { from: number; sealed: Uint8Array }[]>(
+        [...u2].map((u) => [u, []]),
+      );
       for (const u of u2) {
         for (const c of s.shares.get(u)!.ciphertexts) {
           if (u2.has(c.to)) inbox.get(c.to)!.push({ from: u, sealed: c.sealed });
@@ -246,9 +275,14 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
     }
     case 'masked': {
       const u3 = [...s.u3].sort((a, b) => a - b);
-      if (u3.length < config.minSurvivors) return fail(config, tooFew(config, 'masked-input', u3.length));
+      if (u3.length < config.minSurvivors)
+        return fail(config, tooFew(config, 'masked-input', u3.length));
       const bytes = encodeServerMessage({ stage: 'unmaskRequest', roundId, survivors: u3 });
-      return { ok: true, state: { ...s, stage: 'unmask', u3: new Set(u3) }, out: u3.map((to) => ({ to, bytes })) };
+      return {
+        ok: true,
+        state: { ...s, stage: 'unmask', u3: new Set(u3) },
+        out: u3.map((to) => ({ to, bytes })),
+      };
     }
     case 'unmask':
       try {
@@ -270,22 +304,30 @@ function unmaskSum(s: Collecting): AggregateResult {
     const list: { x: number; y: Uint32Array }[] = [];
     for (const v of shareSet(config, u)) {
       const reply = s.unmasks.get(v);
-      const entry = (kind === 'seed' ? reply?.seedShares : reply?.keyShares)?.find((e) => e.of === u);
+      const entry = (kind === 'seed' ? reply?.seedShares : reply?.keyShares)?.find(
+        (e) => e.of === u,
+      );
       if (entry) list.push({ x: v + 1, y: entry.y });
     }
     return list;
   };
   for (const u of s.u3) {
-    const seed = reconstructVerified(sharesOf(u, 'seed'), config.threshold, `self-mask seed of client ${u}`, (b) =>
-      bytesEqual(seedCommitment(b), s.adverts.get(u)!.msg.seedCommit),
+    const seed = reconstructVerified(
+      sharesOf(u, 'seed'),
+      config.threshold,
+      `self-mask seed of client ${u}`,
+      (b) => bytesEqual(seedCommitment(b), s.adverts.get(u)!.msg.seedCommit),
     );
     addKeystreamWords(sum, seed, -1);
     wipe(seed);
   }
   for (const u of dropped) {
     const maskPk = s.adverts.get(u)!.msg.maskPk;
-    const sk = reconstructVerified(sharesOf(u, 'key'), config.threshold, `mask key of client ${u}`, (k) =>
-      bytesEqual(x25519PublicKey(k), maskPk),
+    const sk = reconstructVerified(
+      sharesOf(u, 'key'),
+      config.threshold,
+      `mask key of client ${u}`,
+      (k) => bytesEqual(x25519PublicKey(k), maskPk),
     );
     for (const v of config.graph[u]!) {
       if (!alive.has(v)) continue;
@@ -298,6 +340,7 @@ function unmaskSum(s: Collecting): AggregateResult {
   }
   const decoded = decodeWeightedSum(sum, config.quant);
   const mean = new Float64Array(config.dim);
-  if (decoded.weight > 0) for (let i = 0; i < mean.length; i++) mean[i] = decoded.sum[i]! / decoded.weight;
+  if (decoded.weight > 0)
+    for (let i = 0; i < mean.length; i++) mean[i] = decoded.sum[i]! / decoded.weight;
   return { sum: decoded.sum, weight: decoded.weight, mean, survivors: [...s.u3], dropped };
 }

@@ -18,7 +18,10 @@ export function randomInputs(
 }
 
 /** Largest coordinate-wise gap between an aggregate and the plaintext weighted sum. */
-export function plaintextGap(result: AggregateResult, inputs: readonly ClientInput[]): { sum: number; weight: number } {
+export function plaintextGap(
+  result: AggregateResult,
+  inputs: readonly ClientInput[],
+): { sum: number; weight: number } {
   const dim = result.sum.length;
   let sumGap = 0;
   let weight = 0;

@@ -110,7 +110,10 @@ export class Reader {
   count(field: string, max: number): number {
     const n = this.u32(`${field} count`);
     if (n > max) {
-      throw new ProtocolError('MalformedMessage', `${this.what}: ${field} count ${n} exceeds ${max}`);
+      throw new ProtocolError(
+        'MalformedMessage',
+        `${this.what}: ${field} count ${n} exceeds ${max}`,
+      );
     }
     return n;
   }
