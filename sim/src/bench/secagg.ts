@@ -35,9 +35,14 @@ export interface SecAggBenchResult {
   node: string;
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 const round2 = (x: number) => Math.round(x * 100) / 100;
-const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: number[]) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 /**
  * One complete SecAgg round in this process: n clients with random d-dimensional updates, a
@@ -58,7 +63,13 @@ export async function benchSecAgg(o: SecAggBenchOptions): Promise<SecAggBenchRes
   const drop = new Map<number, ServerStage>();
   const target = Math.round(o.dropout * o.clients);
   while (drop.size < target) drop.set(randomBelow(rng, o.clients), 'masked');
-  const report = runRound({ config, identities, inputs, drop, ...(o.onStage ? { onStage: o.onStage } : {}) });
+  const report = runRound({
+    config,
+    identities,
+    inputs,
+    drop,
+    ...(o.onStage ? { onStage: o.onStage } : {}),
+  });
   if (report.error || !report.result) throw report.error ?? new Error('round produced no result');
   const gap = plaintextGap(report.result, inputs);
   const bound = quantizationBound(config.quant, report.result.survivors.length);
@@ -80,7 +91,9 @@ export async function benchSecAgg(o: SecAggBenchOptions): Promise<SecAggBenchRes
     dropped: drop.size,
     client_ms: { p50: round2(quantile(clientMs, 0.5)), p95: round2(quantile(clientMs, 0.95)) },
     server_ms: round2(report.serverMs),
-    server_stage_ms: Object.fromEntries(Object.entries(report.serverStageMs).map(([k, v]) => [k, round2(v)])),
+    server_stage_ms: Object.fromEntries(
+      Object.entries(report.serverStageMs).map(([k, v]) => [k, round2(v)]),
+    ),
     bytes_up_per_client: median(up),
     raw_update_bytes: rawUpdate,
     share_bytes_per_client: median(up) - maskedBytes,

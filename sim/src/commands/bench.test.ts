@@ -10,16 +10,36 @@ const cli = (args: string[]) =>
 
 describe('coopfl-sim bench secagg', () => {
   it('prints one JSON object describing a correct round', async () => {
-    const { stdout } = await cli(['bench', 'secagg', '--clients', '12', '--params', '500', '--dropout', '0.25', '--json']);
+    const { stdout } = await cli([
+      'bench',
+      'secagg',
+      '--clients',
+      '12',
+      '--params',
+      '500',
+      '--dropout',
+      '0.25',
+      '--json',
+    ]);
     const r = JSON.parse(stdout) as Record<string, unknown>;
-    expect(r).toMatchObject({ clients: 12, params: 500, neighbors: 11, dropout: 0.25, dropped: 3, correct: true, raw_update_bytes: 2000 });
+    expect(r).toMatchObject({
+      clients: 12,
+      params: 500,
+      neighbors: 11,
+      dropout: 0.25,
+      dropped: 3,
+      correct: true,
+      raw_update_bytes: 2000,
+    });
     expect(r.client_ms).toEqual({ p50: expect.any(Number), p95: expect.any(Number) });
     expect(r.bytes_up_per_client).toBeGreaterThan(2000);
     expect(r.max_abs_error as number).toBeLessThanOrEqual(r.error_bound as number);
   });
 
   it('names a bad option and exits with code 2', async () => {
-    const err = (await cli(['bench', 'secagg', '--clients', '1', '--params', '10']).catch((e: unknown) => e)) as {
+    const err = (await cli(['bench', 'secagg', '--clients', '1', '--params', '10']).catch(
+      (e: unknown) => e,
+    )) as {
       code: number;
       stderr: string;
     };

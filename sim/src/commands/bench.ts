@@ -8,7 +8,11 @@ import { progressLine } from '../progress';
 
 const SecAggOptions = z.object({
   clients: z.coerce.number().int().min(2).max(65536),
-  params: z.coerce.number().int().min(1).max(2 ** 26),
+  params: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 26),
   neighbors: z.coerce.number().int().min(1).optional(),
   dropout: z.coerce.number().min(0).max(0.9).default(0),
   seed: z.coerce.number().int().default(1),
@@ -24,7 +28,8 @@ const GRID = [
 
 function stageProgress(label: string) {
   const stages = ['advertise', 'shares', 'masked', 'unmask'];
-  return (stage: string, i: number) => progressLine(`${label}: stage ${i + 1}/4 ${stage}`, i, stages.length);
+  return (stage: string, i: number) =>
+    progressLine(`${label}: stage ${i + 1}/4 ${stage}`, i, stages.length);
 }
 
 export function registerBenchCommands(program: Command): void {
@@ -35,13 +40,19 @@ export function registerBenchCommands(program: Command): void {
     .description('one complete secure-aggregation round in this process')
     .requiredOption('--clients <n>', 'number of clients')
     .requiredOption('--params <d>', 'parameters per update')
-    .option('--neighbors <k>', 'neighbours per client (default: complete up to 32 clients, else ~3·log2 n)')
+    .option(
+      '--neighbors <k>',
+      'neighbours per client (default: complete up to 32 clients, else ~3·log2 n)',
+    )
     .option('--dropout <f>', 'fraction of clients dropping before their masked input', '0')
     .option('--seed <s>', 'seed for inputs and dropouts', '1')
     .option('--json', 'print one JSON object only')
     .action(async (raw: unknown) => {
       const o = parseOptions(SecAggOptions, raw);
-      const result = await benchSecAgg({ ...o, ...(o.json ? {} : { onStage: stageProgress('secagg') }) });
+      const result = await benchSecAgg({
+        ...o,
+        ...(o.json ? {} : { onStage: stageProgress('secagg') }),
+      });
       process.stdout.write(`${JSON.stringify(result, null, o.json ? 0 : 2)}\n`);
     });
 
@@ -59,7 +70,11 @@ export function registerBenchCommands(program: Command): void {
         );
         results.push(r);
       }
-      const doc = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version }, at: new Date().toISOString(), results };
+      const doc = {
+        machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+        at: new Date().toISOString(),
+        results,
+      };
       await mkdir(dirname(raw.out), { recursive: true });
       await writeFile(raw.out, `${JSON.stringify(doc, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
