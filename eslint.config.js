@@ -29,7 +29,7 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      'import-x/no-cycle': 'error',
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'no-restricted-properties': [
         'error',
         { object: 'Math', property: 'random', message: 'Use a RandomSource (CSPRNG or seeded).' },

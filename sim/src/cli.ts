@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './commands/bench';
+import { registerPrivacyCommands } from './commands/privacy';
 import { UsageError } from './usage';
 
 /**
@@ -13,6 +14,7 @@ const program = new Command('coopfl-sim')
   .showHelpAfterError();
 
 registerBenchCommands(program);
+registerPrivacyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

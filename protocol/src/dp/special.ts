@@ -66,7 +66,7 @@ export function erfc(x: number): number {
  * Gaussian needs it at arguments where erfc itself is 0 in double precision.
  *
  * @example
- * logErfc(40); // ≈ −1604.7, although erfc(40) underflows to 0
+ * logErfc(40); // ≈ −1604.26, although erfc(40) underflows to 0
  */
 export function logErfc(x: number): number {
   if (x < 1.5) return Math.log(erfc(x));
@@ -131,7 +131,8 @@ export function lgamma(x: number): number {
   const series =
     r *
     (1 / 12 +
-      r2 * (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360))))));
+      r2 *
+        (-1 / 360 + r2 * (1 / 1260 + r2 * (-1 / 1680 + r2 * (1 / 1188 + r2 * (-691 / 360360))))));
   return (x - 0.5) * Math.log(x) - x + HALF_LOG_2PI + series - shift;
 }
 

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { CoopNodeError } from '../errors';
+import { assembleGradients } from './assemble';
+import { outputGradients } from './backprop';
+import { forwardTrace } from './forward';
+import { denseSqNorms, embeddingSqNorms } from './ghost-norms';
+import type { Batch, PlainModel } from './model';
+
+/** The result of {@link clippedGradientSum}. All tensors are new; the caller disposes them. */
+export interface ClippedGradients {
+  /** Σ_i c_i·∇loss_i per variable, keyed by variable name (what optimizers key by). */
+  readonly sums: tf.NamedTensorMap;
+  /** ‖∇loss_i‖ of each example before clipping, [B]. */
+  readonly norms: tf.Tensor1D;
+  /** c_i = min(1, C/‖∇loss_i‖), [B]. */
+  readonly factors: tf.Tensor1D;
+}
+
+/**
+ * Clips each example's gradient to L2 norm `clipNorm` (C) over all parameters together and sums
+ * the clipped gradients: Σ_i c_i·∇loss_i with c_i = min(1, C/‖∇loss_i‖) — the sensitivity-bounded
+ * quantity of record-level DP-SGD (Abadi et al. 2016, Alg. 1) — without one gradient per example.
+ *
+ * One forward and one backward pass (see backprop.ts) give, for each dense layer, its input a_i
+ * and the gradient g_i of loss_i with respect to its pre-activation (and, with an embedding, with
+ * respect to the pooled vector). Per-example norms follow in closed form (ghost-norms.ts). The
+ * backward pass is linear in each example's loss weight, so the gradient of the reweighted loss
+ * Σ_i c_i·loss_i is assembled from the same a and g — ∂/∂W = Σ_i c_i·a_i ⊗ g_i = (c ⊙ a)ᵀ·g and
+ * ∂/∂b = cᵀ·g — instead of running the backward pass a second time ("book-keeping", Bu et al.
+ * 2023): identical values, less work.
+ *
+ * @example
+ * const { sums, norms, factors } = clippedGradientSum(model, { x, y }, 1.0);
+ */
+export function clippedGradientSum(
+  model: PlainModel,
+  batch: Batch,
+  clipNorm: number,
+): ClippedGradients {
+  if (!(Number.isFinite(clipNorm) && clipNorm > 0)) {
+    throw new CoopNodeError('InvalidArgument', 'clipNorm must be a positive finite number');
+  }
+  const { x, y } = batch;
+  const size = x.shape[0];
+  return tf.tidy(() => {
+    const trace = forwardTrace(model, x);
+    const grads = outputGradients(model, trace, y);
+    const { dz, dInput } = grads;
+
+    let sq: tf.Tensor1D = tf.zeros([size]);
+    model.dense.forEach((_, l) => (sq = tf.add(sq, denseSqNorms(trace.inputs[l]!, dz[l]!))));
+    if (model.embedding && dInput) sq = tf.add(sq, embeddingSqNorms(x, dInput));
+    const norms = tf.sqrt(sq);
+    const factors = tf.div<tf.Tensor1D>(clipNorm, tf.maximum(norms, clipNorm));
+    const sums = assembleGradients(model, x, trace, grads, factors);
+    return { sums, norms, factors };
+  });
+}

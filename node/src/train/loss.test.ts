@@ -1,0 +1,75 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, it } from 'vitest';
+import { initTf } from '../tf/backend';
+import { perExampleLoss } from './loss';
+import { expectClose } from './testkit';
+
+beforeAll(async () => {
+  await initTf({ log: () => {} });
+});
+
+const logits = () =>
+  tf.tensor2d([
+    [2, -1, 0.5, 30],
+    [-40, 0, 3, 1],
+    [0.1, 0.2, 0.3, 0.4],
+  ]);
+
+describe('perExampleLoss', () => {
+  it('softmax-ce-logits: value and gradient match tf.losses.softmaxCrossEntropy', () => {
+    const labels = [3, 0, 2];
+    const ours = tf.tidy(() => {
+      const z = logits();
+      const y = tf.tensor1d(labels, 'int32');
+      return [
+        perExampleLoss('softmax-ce-logits', z, y),
+        tf.grad((t: tf.Tensor) => tf.sum(perExampleLoss('softmax-ce-logits', t as tf.Tensor2D, y)))(
+          z,
+        ),
+      ];
+    });
+    const ref = tf.tidy(() => {
+      const z = logits();
+      const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 4);
+      const f = (t: tf.Tensor) =>
+        tf.losses.softmaxCrossEntropy(y, t, undefined, 0, tf.Reduction.NONE);
+      return [f(z), tf.grad((t: tf.Tensor) => tf.sum(f(t)))(z)];
+    });
+    // Example 1 has p_y ≈ e^-43: the value must stay finite and exact (≈ 43.05).
+    expectClose(ours[0]!.dataSync(), ref[0]!.dataSync(), 1e-6, 'value');
+    expectClose(ours[1]!.dataSync(), ref[1]!.dataSync(), 1e-6, 'gradient');
+    tf.dispose([ours, ref]);
+  });
+
+  it('bce-logits: value and gradient match tf.losses.sigmoidCrossEntropy', () => {
+    const targets = [
+      [1, 0, 1, 0],
+      [0, 0, 1, 1],
+      [1, 1, 1, 0],
+    ];
+    const ours = tf.tidy(() => {
+      const z = logits();
+      const y = tf.tensor2d(targets);
+      return [
+        perExampleLoss('bce-logits', z, y),
+        tf.grad((t: tf.Tensor) => tf.sum(perExampleLoss('bce-logits', t as tf.Tensor2D, y)))(z),
+      ];
+    });
+    const ref = tf.tidy(() => {
+      const z = logits();
+      const y = tf.tensor2d(targets);
+      const f = (t: tf.Tensor) =>
+        tf.mean(tf.losses.sigmoidCrossEntropy(y, t, undefined, 0, tf.Reduction.NONE), 1);
+      return [f(z), tf.grad((t: tf.Tensor) => tf.sum(f(t)))(z)];
+    });
+    expectClose(ours[0]!.dataSync(), ref[0]!.dataSync(), 1e-6, 'value');
+    expectClose(ours[1]!.dataSync(), ref[1]!.dataSync(), 1e-6, 'gradient');
+    tf.dispose([ours, ref]);
+  });
+
+  it('mse: mean squared error over outputs, targets [B] or [B, out]', () => {
+    const v = tf.tidy(() => perExampleLoss('mse', tf.tensor2d([[1], [3]]), tf.tensor1d([0, 1])));
+    expectClose(v.dataSync(), [1, 4], 0, 'mse');
+    v.dispose();
+  });
+});
