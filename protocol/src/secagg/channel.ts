@@ -117,6 +117,8 @@ export interface RoundRunOptions {
   inputs: readonly ClientInput[];
   drop?: DropPlan;
   random?: (index: number) => RandomSource;
+  /** Distributed DP: each client's Skellam μ (see ClientOptions.skellamMu). */
+  skellamMu?: number;
   /** Called as each stage starts, for progress displays. */
   onStage?: (stage: ServerStage, index: number) => void;
 }
@@ -167,6 +169,7 @@ export function runRound(opts: RoundRunOptions): RoundReport {
         identity: opts.identities[i]!,
         input: opts.inputs[i]!,
         ...(opts.random ? { random: opts.random(i) } : {}),
+        ...(opts.skellamMu ? { skellamMu: opts.skellamMu } : {}),
       }),
     );
     add(report.clientMs, i, performance.now() - t0);

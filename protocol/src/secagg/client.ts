@@ -10,6 +10,7 @@ import { pairEncryptionKey, pairMaskSeed, seedCommitment, shareAd } from './keys
 import type { AdvertiseMsg, ServerMessage } from './messages';
 import { decodeServerMessage, openClientMessage, sealClientMessage } from './messages';
 import { checkEncodable, encodeWeighted } from './quantize';
+import { skellamVector } from '../dp/skellam';
 import { SHARE_BYTES, shamirShare } from './shamir';
 import type { Step } from './step';
 import { guard } from './step';
@@ -39,8 +40,15 @@ export interface ClientOptions {
   /** The Ed25519 identity key pair registered for this client. */
   identity: KeyPair;
   input: ClientInput;
-  /** Randomness for stochastic rounding and Shamir coefficients (default: CSPRNG). */
+  /** Randomness for stochastic rounding, Shamir coefficients and noise (default: CSPRNG). */
   random?: RandomSource;
+  /**
+   * Distributed DP: Skellam noise with this per-client mean μ (variance 2μ, in quantized integer
+   * units) added to every coordinate of the encoded update before masking, so the server never
+   * sees a noiseless sum. Size μ with `distributedSkellamMu` so that any t survivors carry the
+   * target variance, and reserve `noiseHeadroom` in the round configuration.
+   */
+  skellamMu?: number;
 }
 
 type PeerKeys = Pick<AdvertiseMsg, 'encPk' | 'maskPk' | 'seedCommit'>;
@@ -97,7 +105,22 @@ export function createClient(options: ClientOptions): ClientState {
   // Fail fast on a bad input (NaN, out of range, bad weight) before any key is made.
   const random = options.random ?? systemRandom();
   checkEncodable(options.input.vector, options.input.weight ?? 1, config.quant);
-  return { stage: 'ready', o: { ...options, random } };
+  if (
+    options.skellamMu !== undefined &&
+    !(options.skellamMu >= 0 && Number.isFinite(options.skellamMu))
+  ) {
+    throw new ProtocolError(
+      'InvalidArgument',
+      `skellamMu must be a finite number ≥ 0, got ${options.skellamMu}`,
+    );
+  }
+  if ((options.skellamMu ?? 0) > 0 && config.quant.noiseHeadroom === 0) {
+    throw new ProtocolError(
+      'InvalidConfig',
+      'distributed noise needs noiseHeadroom reserved in the round configuration',
+    );
+  }
+  return { stage: 'ready', o: { ...options, random, skellamMu: options.skellamMu ?? 0 } };
 }
 
 export function clientNext(state: ClientState, event: ClientEvent): Step<ClientState, Uint8Array> {
@@ -247,6 +270,12 @@ function maskInput(
     held.set(from, { seed, key: keyShare });
   }
   const masked = encodeWeighted(o.input.vector, o.input.weight ?? 1, config.quant, o.random);
+  if (o.skellamMu > 0) {
+    // Noise on the update coordinates (not on the public weight), in the ring, before masking.
+    const noise = skellamVector(o.random, { length: config.dim, mu: o.skellamMu });
+    const words = new Int32Array(masked.buffer);
+    for (let i = 0; i < noise.length; i++) words[i] = (words[i]! + noise[i]!) | 0;
+  }
   addKeystreamWords(masked, secrets.seed, 1);
   for (const peer of held.keys()) {
     if (peer === me) continue;

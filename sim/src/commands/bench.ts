@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { benchDpSgd } from '@coopfl/node';
 import { benchSecAgg } from '../bench/secagg';
 import { parseOptions } from '../usage';
 import { progressLine } from '../progress';
@@ -54,6 +55,19 @@ export function registerBenchCommands(program: Command): void {
         ...(o.json ? {} : { onStage: stageProgress('secagg') }),
       });
       process.stdout.write(`${JSON.stringify(result, null, o.json ? 0 : 2)}\n`);
+    });
+
+  bench
+    .command('training')
+    .description(
+      'training step time and throughput on the active TF.js backend, plain and DP-SGD (R1–R3)',
+    )
+    .option('--models <list>', 'reference models', 'R1,R2,R3')
+    .option('--steps <n>', 'timed steps per model', '20')
+    .action(async (raw: { models: string; steps: string }) => {
+      const models = raw.models.split(',').map((m) => m.trim()) as ('R1' | 'R2' | 'R3')[];
+      const results = await benchDpSgd({ models, steps: Number(raw.steps) });
+      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     });
 
   bench
