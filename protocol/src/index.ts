@@ -17,3 +17,13 @@ export { chacha20Keystream, defaultKeystreamPath } from './crypto/keystream';
 export type { KeystreamPath } from './crypto/keystream';
 export { REQUEST_HEADERS, signRequest, readSignedHeaders, verifyRequest } from './auth/request';
 export type { RequestParts } from './auth/request';
+export {
+  identityKeyPair,
+  sign,
+  verify,
+  sha256,
+  hashPassword,
+  verifyPassword,
+  bytesEqual,
+} from './crypto/primitives';
+export type { KeyPair } from './crypto/primitives';

@@ -50,6 +50,7 @@ export class ActiveRound {
   #seq = 0;
   readonly #inbox = new Map<number, Map<InboxKind, Uint8Array>>();
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #listeners = new Set<() => void>();
 
   private constructor(
     readonly config: SecAggConfig,
@@ -94,6 +95,29 @@ export class ActiveRound {
     return this.#inbox.get(index)?.get(kind);
   }
 
+  /**
+   * Waits up to `timeoutMs` for the server message of `kind` for client `index` (long polling);
+   * resolves undefined on timeout or when the round ends without one.
+   */
+  waitForInbox(index: number, kind: InboxKind, timeoutMs: number): Promise<Uint8Array | undefined> {
+    const ready = this.inbox(index, kind);
+    if (ready || this.outcome || timeoutMs <= 0) return Promise.resolve(ready);
+    return new Promise((resolve) => {
+      const check = () => {
+        const msg = this.inbox(index, kind);
+        if (!msg && !this.outcome) return;
+        finish(msg);
+      };
+      const finish = (msg: Uint8Array | undefined) => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+        resolve(msg);
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      this.#listeners.add(check);
+    });
+  }
+
   /** Applies a client message; resolves once it is durable, rejects with the protocol's named error. */
   submit(clientIndex: number, bytes: Uint8Array): Promise<void> {
     return this.#serial(async () => {
@@ -129,12 +153,14 @@ export class ActiveRound {
   #absorb(next: ServerState, out: { to: number; bytes: Uint8Array }[], stage: ServerStage): void {
     this.#state = next;
     const kind = KIND_OF_CLOSED[stage];
-    if (!kind) return;
-    for (const o of out) {
-      let box = this.#inbox.get(o.to);
-      if (!box) this.#inbox.set(o.to, (box = new Map()));
-      box.set(kind, o.bytes);
+    if (kind) {
+      for (const o of out) {
+        let box = this.#inbox.get(o.to);
+        if (!box) this.#inbox.set(o.to, (box = new Map()));
+        box.set(kind, o.bytes);
+      }
     }
+    for (const listener of [...this.#listeners]) listener();
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {

@@ -144,3 +144,21 @@ export function wipe(...secrets: (Uint8Array | undefined)[]): void {
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && sodium().memcmp(a, b);
 }
+
+/**
+ * Argon2id password hash (libsodium pwhash, interactive limits) in the self-describing string
+ * form, for admin accounts.
+ */
+export function hashPassword(password: string): string {
+  const s = sodium();
+  return s.crypto_pwhash_str(password, s.crypto_pwhash_OPSLIMIT_INTERACTIVE, s.crypto_pwhash_MEMLIMIT_INTERACTIVE);
+}
+
+/** True when `password` matches a {@link hashPassword} string. */
+export function verifyPassword(hash: string, password: string): boolean {
+  try {
+    return sodium().crypto_pwhash_str_verify(hash, password);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,8 @@
+export { NodeClient, CoordinatorHttpError, fetchWithRetry, weightsDigest } from './node-client';
+export type { NodeClientOptions, RetryPolicy } from './node-client';
+export { adminClient, loginAdmin } from './admin-client';
+export type { AdminClient } from './admin-client';
+export type { AppRouter } from '../http/router';
+export type { TaskBody } from '../http/task';
+export type { RoundConfig } from '../rounds/round-config';
+export { secAggConfigOf } from '../rounds/round-config';

@@ -1,0 +1,171 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { trpcServer } from '@hono/trpc-server';
+import { z } from 'zod';
+import type { CoordinatorContext } from '../context';
+import type { Member } from '../db';
+import { CoordinatorError, isCoordinatorError } from '../errors';
+import type { RoundHost } from '../rounds/host';
+import type { Principal } from '../services/admins';
+import { authenticate } from '../services/admins';
+import { getVersion } from '../services/models';
+import { authenticateNode, recordNonce } from '../services/node-auth';
+import { RateLimiter } from './rate-limit';
+import { appRouter } from './router';
+import { signWeights } from './task';
+import type { RequestContext } from './trpc';
+
+type Env = { Variables: { node?: Member; principal?: Principal; address: string } };
+
+const InboxQuery = z.object({
+  kind: z.enum(['keys', 'ciphertexts', 'unmaskRequest']),
+  wait: z.coerce.number().int().min(0).max(30_000).default(0),
+});
+
+/**
+ * The coordinator's HTTP surface (Hono): tRPC at /trpc for control, binary routes under /v1 for
+ * round messages and weights (application/octet-stream, never JSON numbers), /healthz, /metrics.
+ * Member nodes authenticate every request by signature; admins and members' dashboard sessions by
+ * bearer token. Every error is `{ error: { code, message } }` with the status of its code.
+ */
+export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env> {
+  const app = new Hono<Env>();
+  const limiter = new RateLimiter({ windowMs: 60_000, max: 30 });
+
+  app.onError((err, c) => {
+    const e = isCoordinatorError(err) ? err : undefined;
+    if (!e) ctx.log.error({ path: c.req.path, err: err.name }, 'unhandled error');
+    const status = e?.status ?? 500;
+    return c.json(
+      { error: { code: e?.code ?? 'Internal', message: e?.message ?? 'internal error' } },
+      status,
+    );
+  });
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.get('/metrics', async (c) =>
+    c.text(await ctx.metrics.registry.metrics(), 200, {
+      'content-type': ctx.metrics.registry.contentType,
+    }),
+  );
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: ctx.config.maxBodyBytes,
+      onError: () => {
+        throw new CoordinatorError(
+          'PayloadTooLarge',
+          `request body exceeds ${ctx.config.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+  );
+
+  // Who is calling: a signed node request, or a bearer session. Nonces are stored once served.
+  app.use('*', async (c, next) => {
+    c.set('address', c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local');
+    if (c.req.header('x-coopfl-member')) {
+      const url = new URL(c.req.url);
+      const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
+      const auth = await authenticateNode(ctx, {
+        method: c.req.method,
+        path: url.pathname + url.search,
+        body,
+        header: (n) => c.req.header(n),
+      });
+      c.set('node', auth.member);
+      await next();
+      if (c.res.status < 400) await recordNonce(ctx, auth.member.id, auth.nonce, auth.timestamp);
+      return;
+    }
+    const bearer = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    if (bearer) {
+      const principal = await authenticate(ctx, bearer);
+      if (!principal)
+        throw new CoordinatorError('Unauthenticated', 'the session token is unknown or expired');
+      c.set('principal', principal);
+    }
+    await next();
+  });
+
+  // Joining and logging in are rate-limited per client address.
+  app.use('/trpc/*', async (c, next) => {
+    if (/\/trpc\/(join|auth\.login)\b/.test(c.req.path)) limiter.take(c.get('address'));
+    await next();
+  });
+
+  app.use(
+    '/trpc/*',
+    trpcServer({
+      router: appRouter,
+      createContext: (_opts, c: Context<Env>): RequestContext => ({
+        app: ctx,
+        rounds,
+        clientAddress: c.get('address'),
+        ...(c.get('node') ? { node: c.get('node') } : {}),
+        ...(c.get('principal') ? { principal: c.get('principal') } : {}),
+      }),
+    }),
+  );
+
+  const requireNode = (c: Context<Env>): Member => {
+    const node = c.get('node');
+    if (!node)
+      throw new CoordinatorError('Unauthenticated', 'this route needs a signed node request');
+    if (node.status !== 'approved')
+      throw new CoordinatorError('Forbidden', `member "${node.id}" is ${node.status}`);
+    return node;
+  };
+
+  /** A secure-aggregation message from a member (its own signed protocol envelope). */
+  app.post('/v1/rounds/:roundId/messages', async (c) => {
+    const node = requireNode(c);
+    if (c.req.header('content-type') !== 'application/octet-stream') {
+      throw new CoordinatorError('BadRequest', 'round messages must be application/octet-stream');
+    }
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    await rounds.submit(c.req.param('roundId'), node.id, bytes);
+    return c.body(null, 204);
+  });
+
+  /** The server message of a stage for this member: 200 bytes, 204 not yet, 410 round over. */
+  app.get('/v1/rounds/:roundId/inbox', async (c) => {
+    const node = requireNode(c);
+    const q = InboxQuery.safeParse(c.req.query());
+    if (!q.success)
+      throw new CoordinatorError(
+        'BadRequest',
+        `query ${q.error.issues[0]?.path.join('.')}: ${q.error.issues[0]?.message}`,
+      );
+    const msg = await rounds.inbox(c.req.param('roundId'), node.id, q.data.kind, q.data.wait);
+    if (msg === 'pending') return c.body(null, 204);
+    if (msg === 'closed')
+      return c.json(
+        { error: { code: 'RoundClosed', message: 'the round ended without this message' } },
+        410,
+      );
+    return c.body(msg as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/octet-stream',
+    });
+  });
+
+  /** Model weights (float32 little-endian), signed by the coordinator. */
+  app.get('/v1/models/:modelId/versions/:version/weights', async (c) => {
+    if (!c.get('node') && !c.get('principal'))
+      throw new CoordinatorError('Unauthenticated', 'sign the request or log in');
+    const version = Number(c.req.param('version'));
+    if (!Number.isInteger(version) || version < 0)
+      throw new CoordinatorError('BadRequest', 'version must be a non-negative integer');
+    const modelId = c.req.param('modelId');
+    const v = await getVersion(ctx, modelId, version);
+    ctx.metrics.bytesOut.inc(v.weights.length);
+    return c.body(v.weights as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/octet-stream',
+      'x-coopfl-signature': signWeights(ctx.key, modelId, version, v.weights),
+    });
+  });
+
+  return app;
+}

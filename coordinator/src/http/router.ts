@@ -1,0 +1,278 @@
+import { desc, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { NodeId, RoundId } from '@coopfl/protocol';
+import { privacyLedger, roundParticipants, rounds } from '../db';
+import { CoordinatorError } from '../errors';
+import { fingerprint } from '../keys';
+import { login } from '../services/admins';
+import { ConsentSchema, getConsent, setConsent } from '../services/consent';
+import { createInvite, join, listMembers, rotateKey, setMemberStatus } from '../services/members';
+import { ModelConfigSchema } from '../services/model-config';
+import { createModel, listModels } from '../services/models';
+import { signTask } from './task';
+import {
+  adminProcedure,
+  nodeProcedure,
+  publicProcedure,
+  router,
+  sessionProcedure,
+  staffProcedure,
+} from './trpc';
+
+const hex = (len: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${2 * len}}$`), `must be ${len} bytes of lowercase hex`);
+const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
+const roundSummary = (r: typeof rounds.$inferSelect) => ({
+  id: r.id,
+  modelId: r.modelId,
+  kind: r.kind,
+  status: r.status,
+  baseVersion: r.baseVersion,
+  resultVersion: r.resultVersion,
+  error: r.error,
+  createdAt: r.createdAt.toISOString(),
+  finishedAt: r.finishedAt?.toISOString() ?? null,
+});
+
+export const appRouter = router({
+  /** The coordinator's identity: nodes compare its fingerprint with their invite's. */
+  info: publicProcedure.query(({ ctx }) => ({
+    publicKey: Buffer.from(ctx.app.key.publicKey).toString('hex'),
+    fingerprint: fingerprint(ctx.app.key.publicKey),
+  })),
+
+  join: publicProcedure
+    .input(
+      z.object({
+        invite: z.string().max(200),
+        name: z.string().min(1).max(100),
+        publicKey: hex(32),
+        proof: hex(64),
+        profile: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .mutation(async ({ ctx, input }) => {
+      const joined = await join(ctx.app, {
+        ...input,
+        publicKey: fromHex(input.publicKey),
+        proof: fromHex(input.proof),
+      });
+      return { ...joined, coordinatorKey: Buffer.from(ctx.app.key.publicKey).toString('hex') };
+    }),
+
+  auth: router({
+    login: publicProcedure
+      .input(
+        z.object({ username: z.string().min(1).max(100), password: z.string().min(1).max(1000) }),
+      )
+      .mutation(async ({ ctx, input }) => {
+        const s = await login(ctx.app, input);
+        return { token: s.token, role: s.role, expiresAt: s.expiresAt.toISOString() };
+      }),
+    me: sessionProcedure.query(({ ctx }) => ctx.principal),
+  }),
+
+  node: router({
+    /** In-progress rounds this member takes part in, each signed by the coordinator. */
+    tasks: nodeProcedure.query(async ({ ctx }) => {
+      if (ctx.node.status !== 'approved') return { status: ctx.node.status, tasks: [] };
+      const tasks = await ctx.rounds.tasksFor(ctx.node.id);
+      return {
+        status: ctx.node.status,
+        tasks: tasks.map((t) =>
+          signTask(ctx.app.key, { round: t.rc, clientIndex: t.clientIndex, stage: t.stage }),
+        ),
+      };
+    }),
+    status: nodeProcedure.query(async ({ ctx }) => {
+      const spent = await ctx.app.db
+        .select()
+        .from(privacyLedger)
+        .where(eq(privacyLedger.memberId, ctx.node.id))
+        .orderBy(desc(privacyLedger.id));
+      const latest = new Map<string, number>();
+      for (const row of spent) if (!latest.has(row.modelId)) latest.set(row.modelId, row.epsilon);
+      return {
+        member: { id: ctx.node.id, name: ctx.node.name, status: ctx.node.status },
+        privacy: [...latest].map(([modelId, epsilon]) => ({
+          modelId,
+          epsilon,
+          unit: 'member' as const,
+        })),
+        consent: (await getConsent(ctx.app, ctx.node.id)) ?? null,
+      };
+    }),
+    setConsent: nodeProcedure
+      .input(ConsentSchema)
+      .mutation(({ ctx, input }) => setConsent(ctx.app, ctx.node.id, input, ctx.node.id)),
+    rotateKey: nodeProcedure
+      .input(z.object({ publicKey: hex(32), proof: hex(64) }))
+      .mutation(async ({ ctx, input }) => {
+        await rotateKey(ctx.app, ctx.node.id, fromHex(input.publicKey), fromHex(input.proof));
+        return { ok: true };
+      }),
+  }),
+
+  invites: router({
+    create: adminProcedure
+      .input(
+        z.object({
+          expiresInHours: z.number().positive().max(2160).default(72),
+          note: z.string().max(200).optional(),
+        }),
+      )
+      .mutation(async ({ ctx, input }) => {
+        const r = await createInvite(ctx.app, { createdBy: ctx.principal.id, ...input });
+        return { invite: r.invite, expiresAt: r.expiresAt.toISOString() };
+      }),
+  }),
+
+  members: router({
+    list: staffProcedure.query(async ({ ctx }) =>
+      (await listMembers(ctx.app)).map((m) => ({
+        id: m.id,
+        name: m.name,
+        status: m.status,
+        createdAt: m.createdAt.toISOString(),
+      })),
+    ),
+    approve: adminProcedure
+      .input(z.object({ memberId: z.string() }))
+      .mutation(async ({ ctx, input }) => {
+        const m = await setMemberStatus(ctx.app, input.memberId, 'approved', ctx.principal.id);
+        return { id: m.id, status: m.status };
+      }),
+    revoke: adminProcedure
+      .input(z.object({ memberId: z.string() }))
+      .mutation(async ({ ctx, input }) => {
+        const m = await setMemberStatus(ctx.app, input.memberId, 'revoked', ctx.principal.id);
+        return { id: m.id, status: m.status };
+      }),
+  }),
+
+  models: router({
+    create: adminProcedure
+      .input(
+        z.object({
+          id: z.string(),
+          name: z.string().optional(),
+          kind: z.string().min(1),
+          dim: z.number().int().positive(),
+          config: ModelConfigSchema.partial().optional(),
+        }),
+      )
+      .mutation(async ({ ctx, input }) => {
+        const m = await createModel(ctx.app, input, ctx.principal.id);
+        return { id: m.id, dim: m.dim };
+      }),
+    list: sessionProcedure.query(async ({ ctx }) =>
+      (await listModels(ctx.app)).map((m) => ({
+        id: m.id,
+        name: m.name,
+        kind: m.kind,
+        dim: m.dim,
+        latestVersion: m.latestVersion,
+        metrics: m.metrics,
+      })),
+    ),
+  }),
+
+  rounds: router({
+    start: adminProcedure
+      .input(
+        z.object({
+          modelId: z.string(),
+          kind: z.enum(['train', 'eval']).default('train'),
+          metrics: z.array(z.string().min(1)).max(64).optional(),
+        }),
+      )
+      .mutation(async ({ ctx, input }) => {
+        const rc = await ctx.rounds.start({ ...input, actor: ctx.principal.id });
+        return {
+          roundId: rc.roundId,
+          cohort: rc.secagg.clients.length,
+          neighbors: rc.secagg.neighbors,
+          threshold: rc.secagg.threshold,
+        };
+      }),
+    list: sessionProcedure
+      .input(
+        z
+          .object({
+            modelId: z.string().optional(),
+            limit: z.number().int().min(1).max(500).default(50),
+          })
+          .default({ limit: 50 }),
+      )
+      .query(async ({ ctx, input }) => {
+        const rows = await ctx.app.db
+          .select()
+          .from(rounds)
+          .orderBy(desc(rounds.createdAt))
+          .limit(input.limit);
+        const mine =
+          ctx.principal.role === 'member'
+            ? new Set(
+                (
+                  await ctx.app.db
+                    .select()
+                    .from(roundParticipants)
+                    .where(eq(roundParticipants.memberId, ctx.principal.id as NodeId))
+                ).map((p) => p.roundId as string),
+              )
+            : undefined;
+        return rows
+          .filter(
+            (r) => (!input.modelId || r.modelId === input.modelId) && (!mine || mine.has(r.id)),
+          )
+          .map(roundSummary);
+      }),
+    get: staffProcedure.input(z.object({ roundId: z.string() })).query(async ({ ctx, input }) => {
+      const [r] = await ctx.app.db
+        .select()
+        .from(rounds)
+        .where(eq(rounds.id, input.roundId as RoundId));
+      if (!r) throw new CoordinatorError('NotFound', `no round "${input.roundId}"`);
+      const participants = await ctx.app.db
+        .select()
+        .from(roundParticipants)
+        .where(eq(roundParticipants.roundId, r.id));
+      return {
+        ...roundSummary(r),
+        participants: participants.map((p) => ({
+          memberId: p.memberId,
+          clientIndex: p.clientIndex,
+        })),
+      };
+    }),
+  }),
+
+  privacy: router({
+    ledger: sessionProcedure
+      .input(z.object({ memberId: z.string().optional() }).default({}))
+      .query(async ({ ctx, input }) => {
+        const memberId = ctx.principal.role === 'member' ? ctx.principal.id : input.memberId;
+        if (
+          ctx.principal.role === 'member' &&
+          input.memberId &&
+          input.memberId !== ctx.principal.id
+        ) {
+          throw new CoordinatorError('Forbidden', 'a member sees only its own privacy ledger');
+        }
+        const rows = memberId
+          ? await ctx.app.db
+              .select()
+              .from(privacyLedger)
+              .where(eq(privacyLedger.memberId, memberId as NodeId))
+              .orderBy(desc(privacyLedger.id))
+          : await ctx.app.db
+              .select()
+              .from(privacyLedger)
+              .orderBy(desc(privacyLedger.id))
+              .limit(1000);
+        return rows.map((r) => ({ ...r, unit: r.unit, createdAt: r.createdAt.toISOString() }));
+      }),
+  }),
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,163 @@
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import type { NodeId, RoundId } from '@coopfl/protocol';
+import { randomUnit, roundId as toRoundId } from '@coopfl/protocol';
+import { defaultNeighbours } from '@coopfl/protocol/secagg';
+import type { CoordinatorContext } from '../context';
+import { memberKeys, members, roundParticipants, rounds } from '../db';
+import { CoordinatorError } from '../errors';
+import { audit } from '../services/audit';
+import { allowsModel, getConsent } from '../services/consent';
+import { getModel, latestVersion } from '../services/models';
+import { budget, ledgerFor, roundEvent } from '../services/privacy';
+import type { RoundConfig } from './round-config';
+import { secAggConfigOf } from './round-config';
+
+const ACTIVE = ['open', 'advertise', 'shares', 'masked', 'unmask'] as const;
+
+export interface Eligibility {
+  eligible: { id: NodeId; publicKey: Uint8Array }[];
+  excluded: { consent: number; budget: number };
+}
+
+/**
+ * Members that may take part in a round of this model: approved, with an active key, whose consent
+ * allows the model and whose ε budget (the cooperative's, or the member's own lower cap) would not
+ * be exceeded by one more round.
+ */
+export async function eligibleMembers(
+  ctx: CoordinatorContext,
+  model: Awaited<ReturnType<typeof getModel>>,
+): Promise<Eligibility> {
+  const rows = await ctx.db
+    .select({ id: members.id, publicKey: memberKeys.publicKey })
+    .from(members)
+    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
+    .where(eq(members.status, 'approved'))
+    .orderBy(members.id);
+  const dp = model.parsed.dp;
+  const ledger =
+    dp.mode === 'central'
+      ? await ledgerFor(
+          ctx,
+          model.id,
+          rows.map((r) => r.id),
+          dp.delta,
+        )
+      : undefined;
+  const excluded = { consent: 0, budget: 0 };
+  const eligible: Eligibility['eligible'] = [];
+  for (const r of rows) {
+    const consent = await getConsent(ctx, r.id);
+    if (!allowsModel(consent, model)) {
+      excluded.consent++;
+      continue;
+    }
+    if (ledger) {
+      const cap = Math.min(dp.epsilonBudget, consent?.epsilonCaps[model.id] ?? Infinity);
+      const check = ledger.wouldExceed(
+        budget(cap, dp.delta),
+        roundEvent(model.id, r.id, dp.noiseMultiplier, model.parsed.samplingRate, ctx.now()),
+      );
+      if (check.exceeds) {
+        excluded.budget++;
+        continue;
+      }
+    }
+    eligible.push(r);
+  }
+  return { eligible, excluded };
+}
+
+/**
+ * Starts a round: Poisson-samples the cohort from the eligible members (rate `samplingRate`, so the
+ * accountant's subsampled-Gaussian analysis applies exactly), fixes the secure-aggregation
+ * parameters, and persists the round, its participants and its configuration in one transaction.
+ */
+export async function startRound(
+  ctx: CoordinatorContext,
+  input: { modelId: string; kind?: 'train' | 'eval'; metrics?: string[]; actor: string },
+): Promise<RoundConfig> {
+  const kind = input.kind ?? 'train';
+  const model = await getModel(ctx, input.modelId);
+  const cfg = model.parsed;
+  const active = await ctx.db
+    .select({ id: rounds.id })
+    .from(rounds)
+    .where(
+      and(eq(rounds.modelId, model.id), eq(rounds.kind, kind), inArray(rounds.status, [...ACTIVE])),
+    );
+  if (active.length > 0) {
+    throw new CoordinatorError(
+      'Conflict',
+      `model "${model.id}" already has a ${kind} round in progress (${active[0]!.id})`,
+    );
+  }
+  const { eligible, excluded } = await eligibleMembers(ctx, model);
+  const q = cfg.samplingRate;
+  const cohort = q >= 1 ? eligible : eligible.filter(() => randomUnit(ctx.random) < q);
+  const min = cfg.secagg.minClients;
+  if (cohort.length < min) {
+    throw new CoordinatorError(
+      'Conflict',
+      `${cohort.length} members sampled from ${eligible.length} eligible (${excluded.consent} excluded by consent, ${excluded.budget} by privacy budget); the model needs at least ${min}`,
+    );
+  }
+  const n = cohort.length;
+  const neighbors =
+    cfg.secagg.neighbors !== undefined
+      ? Math.min(cfg.secagg.neighbors, n - 1)
+      : defaultNeighbours(n);
+  const frac = cfg.secagg.thresholdFraction ?? 2 / 3;
+  const threshold = Math.max(
+    Math.floor((neighbors + 1) / 2) + 1,
+    Math.ceil(frac * (neighbors + 1)),
+  );
+  const base = await latestVersion(ctx, model.id);
+  const metrics = kind === 'eval' ? (input.metrics ?? ['loss']) : [];
+  const suffix = new Uint8Array(6);
+  ctx.random.fill(suffix);
+  const id: RoundId = toRoundId(
+    `${model.id}-${kind}-v${base.version}-${Buffer.from(suffix).toString('hex')}`,
+  );
+  const rc: RoundConfig = {
+    roundId: id,
+    modelId: model.id,
+    kind,
+    baseVersion: base.version,
+    secagg: {
+      clients: cohort.map((c) => ({
+        id: c.id,
+        identityKey: Buffer.from(c.publicKey).toString('hex'),
+      })),
+      dim: kind === 'train' ? model.dim : metrics.length,
+      clipRange: kind === 'train' ? cfg.dp.clipNorm : 1e6,
+      maxWeight: kind === 'train' && cfg.dp.mode === 'central' ? 1 : cfg.maxWeight,
+      neighbors,
+      threshold: Math.min(threshold, neighbors + 1),
+      minSurvivors: Math.min(min, n),
+    },
+    model: cfg,
+    population: eligible.map((e) => e.id),
+    metrics,
+  };
+  secAggConfigOf(rc); // validates the protocol parameters before anything is stored
+  const deadline = new Date(ctx.now().getTime() + cfg.stageTimeoutMs);
+  await ctx.db.transaction(async (tx) => {
+    await tx.insert(rounds).values({
+      id,
+      modelId: model.id,
+      kind,
+      status: 'advertise',
+      config: rc,
+      baseVersion: base.version,
+      stageDeadline: deadline,
+    });
+    await tx
+      .insert(roundParticipants)
+      .values(cohort.map((c, clientIndex) => ({ roundId: id, memberId: c.id, clientIndex })));
+    await audit(tx, input.actor, 'round.start', id, { model: model.id, kind, cohort: n });
+  });
+  ctx.metrics.participants.set({ model: model.id }, n);
+  ctx.log.info({ round: id, model: model.id, kind, cohort: n }, 'round started');
+  return rc;
+}

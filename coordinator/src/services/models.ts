@@ -1,0 +1,119 @@
+import { and, desc, eq } from 'drizzle-orm';
+import type { CoordinatorContext } from '../context';
+import type { Model, ModelVersion } from '../db';
+import { modelVersions, models } from '../db';
+import { CoordinatorError } from '../errors';
+import { audit } from './audit';
+import type { ModelConfig, ModelConfigInput } from './model-config';
+import { ModelConfigSchema } from './model-config';
+
+/** Weights travel and are stored as little-endian float32 bytes. */
+export const weightsToBytes = (w: Float32Array): Uint8Array =>
+  new Uint8Array(w.buffer, w.byteOffset, w.byteLength);
+export const bytesToWeights = (b: Uint8Array): Float32Array => new Float32Array(b.slice().buffer);
+
+export async function createModel(
+  ctx: CoordinatorContext,
+  input: {
+    id: string;
+    name?: string;
+    kind: string;
+    dim: number;
+    config?: ModelConfigInput;
+    initialWeights?: Float32Array;
+  },
+  actor: string,
+): Promise<Model> {
+  const parsed = ModelConfigSchema.safeParse(input.config ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new CoordinatorError(
+      'BadRequest',
+      `model config ${issue.path.join('.')}: ${issue.message}`,
+    );
+  }
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(input.id)) {
+    throw new CoordinatorError(
+      'BadRequest',
+      'model id must be lowercase letters, digits and dashes',
+    );
+  }
+  if (!(Number.isInteger(input.dim) && input.dim > 0 && input.dim <= 50_000_000)) {
+    throw new CoordinatorError('BadRequest', 'dim must be an integer in [1, 50,000,000]');
+  }
+  const weights = input.initialWeights ?? new Float32Array(input.dim);
+  if (weights.length !== input.dim) {
+    throw new CoordinatorError(
+      'BadRequest',
+      `initial weights have ${weights.length} entries, dim is ${input.dim}`,
+    );
+  }
+  if (!weights.every(Number.isFinite))
+    throw new CoordinatorError('BadRequest', 'initial weights must be finite');
+  return ctx.db.transaction(async (tx) => {
+    const existing = await tx.select({ id: models.id }).from(models).where(eq(models.id, input.id));
+    if (existing.length > 0)
+      throw new CoordinatorError('Conflict', `model "${input.id}" already exists`);
+    const [model] = await tx
+      .insert(models)
+      .values({
+        id: input.id,
+        name: input.name ?? input.id,
+        kind: input.kind,
+        dim: input.dim,
+        config: parsed.data,
+      })
+      .returning();
+    await tx
+      .insert(modelVersions)
+      .values({ modelId: input.id, version: 0, weights: weightsToBytes(weights) });
+    await audit(tx, actor, 'model.create', input.id, { kind: input.kind, dim: input.dim });
+    return model!;
+  });
+}
+
+export async function getModel(
+  ctx: CoordinatorContext,
+  id: string,
+): Promise<Model & { parsed: ModelConfig }> {
+  const [model] = await ctx.db.select().from(models).where(eq(models.id, id));
+  if (!model) throw new CoordinatorError('NotFound', `no model "${id}"`);
+  return { ...model, parsed: ModelConfigSchema.parse(model.config) };
+}
+
+export async function listModels(ctx: CoordinatorContext) {
+  const all = await ctx.db.select().from(models).orderBy(models.id);
+  return Promise.all(
+    all.map(async (m) => {
+      const latest = await latestVersion(ctx, m.id);
+      return { ...m, latestVersion: latest.version, metrics: latest.metrics };
+    }),
+  );
+}
+
+export async function latestVersion(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  modelId: string,
+): Promise<ModelVersion> {
+  const [v] = await ctx.db
+    .select()
+    .from(modelVersions)
+    .where(eq(modelVersions.modelId, modelId))
+    .orderBy(desc(modelVersions.version))
+    .limit(1);
+  if (!v) throw new CoordinatorError('NotFound', `model "${modelId}" has no versions`);
+  return v;
+}
+
+export async function getVersion(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  modelId: string,
+  version: number,
+): Promise<ModelVersion> {
+  const [v] = await ctx.db
+    .select()
+    .from(modelVersions)
+    .where(and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version)));
+  if (!v) throw new CoordinatorError('NotFound', `model "${modelId}" has no version ${version}`);
+  return v;
+}
