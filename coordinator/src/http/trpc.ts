@@ -48,11 +48,15 @@ const t = initTRPC.context<RequestContext>().create({
     const coopflCode = isCoordinatorError(cause) || isProtocolError(cause) ? cause.code : undefined;
     const zodIssue = (cause as { issues?: { path: PropertyKey[]; message: string }[] } | undefined)
       ?.issues?.[0];
+    // An unexpected error's own message may hold internals (drizzle puts SQL parameters in its).
+    const internal = error.code === 'INTERNAL_SERVER_ERROR' && !coopflCode;
     return {
       ...shape,
       message: zodIssue
         ? `${zodIssue.path.map(String).join('.') || 'input'}: ${zodIssue.message}`
-        : shape.message,
+        : internal
+          ? 'internal error'
+          : shape.message,
       data: { ...shape.data, stack: undefined, coopflCode },
     };
   },
@@ -60,7 +64,10 @@ const t = initTRPC.context<RequestContext>().create({
 
 const mapErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) throw toTrpcError(result.error.cause ?? result.error);
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (isCoordinatorError(cause) || isProtocolError(cause)) throw toTrpcError(cause);
+  }
   return result;
 });
 

@@ -16,13 +16,16 @@ export interface FleetNode {
 
 /** An admin session and `n` joined, approved protocol-level member nodes. */
 export async function bootstrapFleet(
-  running: RunningCoordinator,
+  running: Pick<RunningCoordinator, 'url'> & { ctx?: RunningCoordinator['ctx'] },
   n: number,
   opts: { retry?: { maxWaitMs: number } } = {},
 ): Promise<{ admin: AdminClient; nodes: FleetNode[] }> {
-  await createAdmin(running.ctx, { username: 'root', password: 'correct horse battery' }).catch(
-    () => undefined,
-  );
+  // In-process coordinators get their admin here; a child process gets it from the CLI.
+  if (running.ctx) {
+    await createAdmin(running.ctx, { username: 'root', password: 'correct horse battery' }).catch(
+      () => undefined,
+    );
+  }
   const { client: admin } = await loginAdmin(running.url, 'root', 'correct horse battery');
   const nodes: FleetNode[] = [];
   for (let i = 0; i < n; i++) {
