@@ -24,6 +24,8 @@ export const CoordinatorConfigSchema = z.object({
     .int()
     .min(1000)
     .default(5 * 60_000),
+  /** Join and login attempts allowed per client address per minute. */
+  authRatePerMinute: z.coerce.number().int().min(1).default(30),
   /** Approve joining members without an admin (for simulations and demos). */
   autoApprove: z.coerce.boolean().default(false),
   /** Start a round for every model every N minutes (0: only manually). */
@@ -41,6 +43,7 @@ const ENV: Record<keyof CoordinatorConfig, string> = {
   maxBodyBytes: 'COOPFL_MAX_BODY_BYTES',
   requestMaxAgeMs: 'COOPFL_REQUEST_MAX_AGE_MS',
   autoApprove: 'COOPFL_AUTO_APPROVE',
+  authRatePerMinute: 'COOPFL_AUTH_RATE_PER_MINUTE',
   scheduleMinutes: 'COOPFL_SCHEDULE_MINUTES',
   logLevel: 'COOPFL_LOG_LEVEL',
 };

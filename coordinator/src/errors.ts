@@ -35,6 +35,8 @@ export const COORDINATOR_ERROR_CODES = {
   NotFound: 404,
   /** The request conflicts with the current state (a duplicate, a closed round). */
   Conflict: 409,
+  /** The round has already been released or has failed. */
+  RoundOver: 410,
   /** A request body is over the configured limit. */
   PayloadTooLarge: 413,
   /** Too many attempts from one address. */

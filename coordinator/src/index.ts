@@ -11,3 +11,4 @@ export type { CoordinatorConfig, CoordinatorConfigInput } from './config';
 export type { AppRouter } from './http/router';
 export { ModelConfigSchema } from './services/model-config';
 export type { ModelConfig, ModelConfigInput } from './services/model-config';
+export { createAdmin } from './services/admins';

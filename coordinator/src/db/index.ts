@@ -66,3 +66,5 @@ export type {
   AuditLogEntry,
   NewAuditLogEntry,
 } from './schema';
+export { createTemporaryDatabase } from './temporary';
+export type { TemporaryDatabase } from './temporary';

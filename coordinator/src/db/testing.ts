@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { getTableName, isTable, sql, type Table } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { CoordinatorError } from '../errors';
 import {
@@ -12,6 +10,8 @@ import {
   type OpenedDatabase,
 } from './open';
 import * as schema from './schema';
+import { createTemporaryDatabase } from './temporary';
+export { createTemporaryDatabase };
 
 /**
  * Storage conformance harness (CONVENTIONS §11): one suite, run against every database we
@@ -30,12 +30,7 @@ export interface DatabaseHarness {
 }
 
 /** A PostgreSQL database created for one test file. */
-export interface TemporaryDatabase {
-  /** The URL of the new database, with the credentials of the base URL. */
-  readonly url: string;
-  /** Drops the database, ending any connections still open to it. */
-  drop(): Promise<void>;
-}
+export type { TemporaryDatabase } from './temporary';
 
 /** `DATABASE_URL`, validated; `undefined` when unset or empty. */
 export function postgresTestUrl(): string | undefined {
@@ -48,43 +43,6 @@ export function postgresTestUrl(): string | undefined {
     );
   }
   return url;
-}
-
-/**
- * Creates a uniquely named database (`coopfl_test_<random>`) on the server of `baseUrl`.
- *
- * @example
- * const tmp = await createTemporaryDatabase(process.env.DATABASE_URL!);
- * const { db, close } = await openDatabase(tmp.url);
- * // … then: await close(); await tmp.drop();
- */
-export async function createTemporaryDatabase(baseUrl: string): Promise<TemporaryDatabase> {
-  const name = `coopfl_test_${randomBytes(8).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } catch (cause) {
-    await admin.end({ timeout: 5 });
-    throw new CoordinatorError(
-      'DatabaseUnavailable',
-      `cannot create a test database on ${redactTarget(baseUrl)}`,
-      { cause },
-    );
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  let dropped: Promise<void> | undefined;
-  return {
-    url: url.toString(),
-    drop: () =>
-      (dropped ??= (async () => {
-        try {
-          await admin.unsafe(`drop database if exists "${name}" with (force)`);
-        } finally {
-          await admin.end({ timeout: 5 });
-        }
-      })()),
-  };
 }
 
 const tableNames = Object.values(schema as Record<string, unknown>)

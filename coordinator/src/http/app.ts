@@ -11,10 +11,12 @@ import type { Principal } from '../services/admins';
 import { authenticate } from '../services/admins';
 import { getVersion } from '../services/models';
 import { authenticateNode, recordNonce } from '../services/node-auth';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { RateLimiter } from './rate-limit';
 import { appRouter } from './router';
 import { signWeights } from './task';
 import type { RequestContext } from './trpc';
+import { TRPC_CODE_OF_STATUS } from './trpc';
 
 type Env = { Variables: { node?: Member; principal?: Principal; address: string } };
 
@@ -31,16 +33,21 @@ const InboxQuery = z.object({
  */
 export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env> {
   const app = new Hono<Env>();
-  const limiter = new RateLimiter({ windowMs: 60_000, max: 30 });
+  const limiter = new RateLimiter({ windowMs: 60_000, max: ctx.config.authRatePerMinute });
 
   app.onError((err, c) => {
     const e = isCoordinatorError(err) ? err : undefined;
     if (!e) ctx.log.error({ path: c.req.path, err: err.name }, 'unhandled error');
     const status = e?.status ?? 500;
-    return c.json(
-      { error: { code: e?.code ?? 'Internal', message: e?.message ?? 'internal error' } },
-      status,
-    );
+    const code = e?.code ?? 'Internal';
+    const message = e?.message ?? 'internal error';
+    // tRPC clients parse only tRPC's error envelope; errors raised before tRPC (auth, limits) use it.
+    if (c.req.path.startsWith('/trpc/')) {
+      const key = TRPC_CODE_OF_STATUS[status] ?? 'INTERNAL_SERVER_ERROR';
+      const data = { code: key, httpStatus: status, coopflCode: code };
+      return c.json({ error: { message, code: TRPC_ERROR_CODES_BY_KEY[key], data } }, status);
+    }
+    return c.json({ error: { code, message } }, status);
   });
 
   app.get('/healthz', (c) => c.json({ ok: true }));

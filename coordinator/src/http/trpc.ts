@@ -16,12 +16,13 @@ export type RequestContext = {
   clientAddress: string;
 };
 
-const TRPC_CODE: Record<number, TRPC_ERROR_CODE_KEY> = {
+export const TRPC_CODE_OF_STATUS: Record<number, TRPC_ERROR_CODE_KEY> = {
   400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   409: 'CONFLICT',
+  410: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'TOO_MANY_REQUESTS',
   500: 'INTERNAL_SERVER_ERROR',
@@ -33,7 +34,7 @@ export function toTrpcError(err: unknown): TRPCError {
   if (err instanceof TRPCError) return err;
   if (isCoordinatorError(err))
     return new TRPCError({
-      code: TRPC_CODE[err.status] ?? 'INTERNAL_SERVER_ERROR',
+      code: TRPC_CODE_OF_STATUS[err.status] ?? 'INTERNAL_SERVER_ERROR',
       message: err.message,
       cause: err,
     });

@@ -65,7 +65,14 @@ export class RoundHost {
   ): Promise<{ hosted: Hosted; index: number }> {
     if (!this.#hosted.has(roundId)) await this.resumeOne(roundId);
     const hosted = this.#hosted.get(roundId);
-    if (!hosted) throw new CoordinatorError('NotFound', `round "${roundId}" is not in progress`);
+    if (!hosted) {
+      const [row] = await this.ctx.db
+        .select({ status: rounds.status })
+        .from(rounds)
+        .where(eq(rounds.id, roundId as RoundId));
+      if (!row) throw new CoordinatorError('NotFound', `no round "${roundId}"`);
+      throw new CoordinatorError('RoundOver', `round "${roundId}" is ${row.status}`);
+    }
     const index = hosted.indexOf.get(memberId);
     if (index === undefined)
       throw new CoordinatorError(

@@ -105,15 +105,29 @@ export async function latestVersion(
   return v;
 }
 
+/**
+ * Model versions are immutable once written, so the (few) recent ones are kept in memory: every
+ * member of a round downloads the same base weights.
+ */
+const versionCaches = new WeakMap<object, Map<string, ModelVersion>>();
+const CACHE_ENTRIES = 8;
+
 export async function getVersion(
   ctx: Pick<CoordinatorContext, 'db'>,
   modelId: string,
   version: number,
 ): Promise<ModelVersion> {
+  let versionCache = versionCaches.get(ctx.db);
+  if (!versionCache) versionCaches.set(ctx.db, (versionCache = new Map()));
+  const key = `${modelId}\u0000${version}`;
+  const hit = versionCache.get(key);
+  if (hit) return hit;
   const [v] = await ctx.db
     .select()
     .from(modelVersions)
     .where(and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version)));
   if (!v) throw new CoordinatorError('NotFound', `model "${modelId}" has no version ${version}`);
+  versionCache.set(key, v);
+  if (versionCache.size > CACHE_ENTRIES) versionCache.delete(versionCache.keys().next().value!);
   return v;
 }

@@ -19,12 +19,21 @@ export interface RoundChannel {
   receive(to: number): Promise<Uint8Array | undefined>;
 }
 
-/** Drives one client through a round over a channel; resolves when it has sent its unmask reply. */
-export async function runClient(channel: RoundChannel, initial: ClientState): Promise<ClientState> {
+/**
+ * Drives one client through a round over a channel; resolves when it has sent its unmask reply.
+ * `onCompute` receives the milliseconds each of the client's own transitions took.
+ */
+export async function runClient(
+  channel: RoundChannel,
+  initial: ClientState,
+  opts: { onCompute?: (ms: number) => void } = {},
+): Promise<ClientState> {
   let state = initial;
   let event: Parameters<typeof clientNext>[1] = { type: 'start' };
   for (;;) {
+    const t0 = performance.now();
     const step = clientNext(state, event);
+    opts.onCompute?.(performance.now() - t0);
     if (!step.ok) throw step.error;
     state = step.state;
     for (const bytes of step.out) await channel.send(state.o.index, bytes);

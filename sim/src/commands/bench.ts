@@ -1,11 +1,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { benchDpSgd } from '@coopfl/node';
+import { benchRound } from '../bench/round';
 import { benchSecAgg } from '../bench/secagg';
-import { parseOptions } from '../usage';
 import { progressLine } from '../progress';
+import { parseOptions } from '../usage';
 
 const SecAggOptions = z.object({
   clients: z.coerce.number().int().min(2).max(65536),
@@ -19,8 +21,11 @@ const SecAggOptions = z.object({
   seed: z.coerce.number().int().default(1),
   json: z.boolean().default(false),
 });
+const RoundOptions = SecAggOptions.omit({ neighbors: true }).extend({
+  db: z.string().min(1).optional(),
+});
 
-/** The standard grid `pnpm bench` runs. */
+/** The standard secure-aggregation grid `pnpm bench` runs. */
 const GRID = [
   { clients: 10, params: 10_000, dropout: 0 },
   { clients: 100, params: 100_000, dropout: 0.1 },
@@ -28,10 +33,11 @@ const GRID = [
 ];
 
 function stageProgress(label: string) {
-  const stages = ['advertise', 'shares', 'masked', 'unmask'];
-  return (stage: string, i: number) =>
-    progressLine(`${label}: stage ${i + 1}/4 ${stage}`, i, stages.length);
+  return (stage: string, i: number) => progressLine(`${label}: stage ${i + 1}/4 ${stage}`, i, 4);
 }
+
+/** The round benchmark's database: the flag, else $DATABASE_URL, else embedded PGlite. */
+const roundDb = (flag?: string) => flag ?? process.env.DATABASE_URL ?? 'memory://';
 
 export function registerBenchCommands(program: Command): void {
   const bench = program.command('bench').description('benchmarks (JSON output)');
@@ -53,6 +59,34 @@ export function registerBenchCommands(program: Command): void {
       const result = await benchSecAgg({
         ...o,
         ...(o.json ? {} : { onStage: stageProgress('secagg') }),
+      });
+      process.stdout.write(`${JSON.stringify(result, null, o.json ? 0 : 2)}\n`);
+    });
+
+  bench
+    .command('round')
+    .description('one full training round over HTTP on loopback (coordinator + member nodes)')
+    .requiredOption('--clients <n>', 'number of member nodes')
+    .requiredOption('--params <d>', 'model parameters')
+    .option(
+      '--dropout <f>',
+      'fraction of members vanishing before their masked input (the round then waits for a 2 s stage deadline)',
+      '0',
+    )
+    .option('--seed <s>', 'seed for updates and dropouts', '1')
+    .option(
+      '--db <url>',
+      "coordinator database: a PostgreSQL server URL (a throw-away database is made on it) or 'memory://'; default $DATABASE_URL, else memory://",
+    )
+    .option('--json', 'print one JSON object only')
+    .action(async (raw: unknown) => {
+      const o = parseOptions(RoundOptions, raw);
+      const result = await benchRound({
+        ...o,
+        db: roundDb(o.db),
+        ...(o.json
+          ? {}
+          : { onProgress: (l: string, d: number, t: number) => progressLine(l, d, t) }),
       });
       process.stdout.write(`${JSON.stringify(result, null, o.json ? 0 : 2)}\n`);
     });
@@ -84,8 +118,31 @@ export function registerBenchCommands(program: Command): void {
         );
         results.push(r);
       }
+      const dbs = ['memory://', ...(process.env.DATABASE_URL ? [process.env.DATABASE_URL] : [])];
+      for (const db of dbs) {
+        const label = `round n=50 d=100000 (${db.startsWith('postgres') ? 'PostgreSQL' : 'PGlite'})`;
+        const r = await benchRound({
+          db,
+          clients: 50,
+          params: 100_000,
+          dropout: 0,
+          seed: 1,
+          onProgress: (l, d, t) => progressLine(`${label} ${l}`, d, t),
+        });
+        process.stderr.write(
+          `\n${label}: wall ${r.round_wall_ms} ms, coordinator-side ${r.coordinator_ms} ms\n`,
+        );
+        results.push(r);
+      }
+      process.stderr.write('training: R1, R2, R3 plain and DP-SGD steps…\n');
+      for (const t of await benchDpSgd({ steps: 20 })) {
+        process.stderr.write(
+          `${t.model}: ${Math.round(t.samples_per_s_plain)} samples/s plain; DP-SGD step ${t.ratio.toFixed(2)}× plain (${t.backend})\n`,
+        );
+        results.push({ bench: 'training', ...t });
+      }
       const doc = {
-        machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+        machine: { cpus: cpus().length, node: process.version },
         at: new Date().toISOString(),
         results,
       };

@@ -1,0 +1,149 @@
+import { cryptoReady, identityKeyPair, randomUnit, seededRandom } from '@coopfl/protocol';
+import { createClient, runClient } from '@coopfl/protocol/secagg';
+import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
+import { NodeClient, loginAdmin, secAggConfigOf } from '@coopfl/coordinator/client';
+import { createTemporaryDatabase } from '@coopfl/coordinator/db';
+
+export interface RoundBenchOptions {
+  /** Coordinator database: `memory://` (embedded PGlite) or a PostgreSQL URL. */
+  db: string;
+  clients: number;
+  params: number;
+  dropout: number;
+  seed: number;
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+export interface RoundBenchResult {
+  bench: 'round';
+  clients: number;
+  params: number;
+  dropout: number;
+  transport: 'http-loopback';
+  database: 'pglite-memory' | 'postgres';
+  /** Wall time from the admin's start request to the released model version. */
+  round_wall_ms: number;
+  /** Σ of the clients' own secure-aggregation compute (they share this process's thread). */
+  client_compute_ms: number;
+  /** Everything else: HTTP, the coordinator's protocol work, database writes, weights served. */
+  coordinator_ms: number;
+  bytes_up_total: number;
+  released_version: number;
+  node: string;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/**
+ * One full training round over real HTTP on loopback: a coordinator (in this process, embedded
+ * PGlite), n member nodes that fetch their signed task and weights and run secure aggregation
+ * through the coordinator's binary routes. Reports how much of the round's wall time is not the
+ * clients' own compute.
+ */
+export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult> {
+  await cryptoReady();
+  const temporary = o.db.startsWith('postgres') ? await createTemporaryDatabase(o.db) : undefined;
+  const running = await startCoordinator(
+    loadConfig(
+      {
+        db: temporary?.url ?? o.db,
+        port: 0,
+        keyFile: 'memory',
+        logLevel: 'silent',
+        autoApprove: true,
+        authRatePerMinute: 10_000,
+      },
+      {},
+    ),
+  );
+  try {
+    await createAdmin(running.ctx, { username: 'bench', password: 'bench-password-1' });
+    const { client: admin } = await loginAdmin(running.url, 'bench', 'bench-password-1');
+    const nodes: { client: NodeClient; identity: ReturnType<typeof identityKeyPair> }[] = [];
+    for (let i = 0; i < o.clients; i++) {
+      const { invite } = await admin.invites.create.mutate({});
+      const identity = identityKeyPair();
+      const j = await NodeClient.join(running.url, { invite, name: `bench-${i}`, identity });
+      nodes.push({
+        identity,
+        client: new NodeClient({
+          url: running.url,
+          memberId: j.memberId,
+          identity,
+          coordinatorKey: j.coordinatorKey,
+        }),
+      });
+      o.onProgress?.('joining', i + 1, o.clients);
+    }
+    await admin.models.create.mutate({
+      id: 'bench',
+      kind: 'bench',
+      dim: o.params,
+      config: { stageTimeoutMs: o.dropout > 0 ? 2_000 : 120_000 },
+    });
+    const rng = seededRandom(o.seed);
+    const dropping = new Set<number>();
+    while (dropping.size < Math.round(o.dropout * o.clients))
+      dropping.add(Math.floor(randomUnit(rng) * o.clients));
+    const updates = nodes.map(() =>
+      Float32Array.from({ length: o.params }, () => 2 * randomUnit(rng) - 1),
+    );
+    let compute = 0;
+    let up = 0;
+    let finished = 0;
+    const t0 = performance.now();
+    const { roundId } = await admin.rounds.start.mutate({ modelId: 'bench' });
+    await Promise.all(
+      nodes.map(async (node, i) => {
+        const { tasks } = await node.client.tasks();
+        const task = tasks.find((t) => t.round.roundId === roundId)!;
+        await node.client.weights('bench', task.round.baseVersion);
+        const channel = node.client.channel(roundId, { pollMs: 5_000 });
+        let sent = 0;
+        const counting = {
+          send: (from: number, bytes: Uint8Array) => {
+            up += bytes.length;
+            // A dropping member vanishes before its masked input (its third message).
+            return ++sent === 3 && dropping.has(i)
+              ? new Promise<void>(() => undefined)
+              : channel.send(from, bytes);
+          },
+          receive: channel.receive,
+        };
+        const client = createClient({
+          config: secAggConfigOf(task.round),
+          index: task.clientIndex,
+          identity: node.identity,
+          input: { vector: updates[i]! },
+        });
+        const done = runClient(counting, client, { onCompute: (ms) => (compute += ms) });
+        if (!dropping.has(i)) await done;
+        o.onProgress?.('round', ++finished, o.clients);
+      }),
+    );
+    let status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
+    while (status[0]?.status !== 'done' && status[0]?.status !== 'failed') {
+      await new Promise((r) => setTimeout(r, 5));
+      status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
+    }
+    const wall = performance.now() - t0;
+    if (status[0].status === 'failed') throw new Error(`bench round failed: ${status[0].error}`);
+    return {
+      bench: 'round',
+      clients: o.clients,
+      params: o.params,
+      dropout: o.dropout,
+      transport: 'http-loopback',
+      database: o.db.startsWith('postgres') ? 'postgres' : 'pglite-memory',
+      round_wall_ms: round2(wall),
+      client_compute_ms: round2(compute),
+      coordinator_ms: round2(wall - compute),
+      bytes_up_total: up,
+      released_version: status[0].resultVersion!,
+      node: process.version,
+    };
+  } finally {
+    await running.close();
+    await temporary?.drop();
+  }
+}
