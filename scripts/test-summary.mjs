@@ -1,5 +1,7 @@
 // Prints the plain closing line CI reads ("N passed, N failed, N skipped") from vitest's JSON report.
 import { readFileSync } from 'node:fs';
+import process from 'node:process';
+import console from 'node:console';
 
 const file = process.argv[2] ?? 'test-results/vitest.json';
 const report = JSON.parse(readFileSync(file, 'utf8'));

@@ -81,9 +81,10 @@ program
   .command('migrate')
   .description('apply database migrations and exit')
   .action(async (_o, cmd: Command) => {
-    await withContext(cmd, async (_ctx, flags) =>
-      out(flags, 'database is up to date', { ok: true }),
-    );
+    await withContext(cmd, (_ctx, flags) => {
+      out(flags, 'database is up to date', { ok: true });
+      return Promise.resolve();
+    });
   });
 
 const admin = program.command('admin').description('admin accounts');

@@ -16,7 +16,7 @@ export function createLogger(level: string): Logger {
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'coopfl_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'coopfl_' });
   return {
     registry,
     rounds: new Counter({
@@ -41,6 +41,22 @@ export function createMetrics() {
     bytesIn: new Counter({
       name: 'coopfl_bytes_received_total',
       help: 'Bytes of round messages received from members',
+      registers: [registry],
+    }),
+    /** Time the event loop spent running JavaScript (not waiting): the main thread's busy time. */
+    eventLoopActive: new Gauge({
+      name: 'coopfl_event_loop_active_seconds',
+      help: 'Seconds the event loop has been busy since start (event-loop utilization)',
+      registers: [registry],
+      collect() {
+        this.set(performance.eventLoopUtilization().active / 1000);
+      },
+    }),
+    requestSeconds: new Histogram({
+      name: 'coopfl_http_request_duration_seconds',
+      help: 'Time to answer a request, by route',
+      labelNames: ['route', 'status'] as const,
+      buckets: [0.001, 0.005, 0.02, 0.1, 0.5, 2, 10, 30],
       registers: [registry],
     }),
     bytesOut: new Counter({

@@ -112,7 +112,13 @@ export class NodeClient {
   constructor(o: NodeClientOptions) {
     this.#o = { ...o, retry: { ...DEFAULT_RETRY, ...o.retry }, random: o.random ?? systemRandom() };
     this.trpc = createTRPCClient<AppRouter>({
-      links: [httpLink({ url: `${o.url}/trpc`, fetch: (input, init) => this.#fetch(input, init) })],
+      links: [
+        httpLink({
+          url: `${o.url}/trpc`,
+          fetch: ((input: string | URL | Request, init?: RequestInit) =>
+            this.#fetch(input, init)) as typeof fetch,
+        }),
+      ],
     });
   }
 
@@ -154,7 +160,7 @@ export class NodeClient {
   }
 
   /** Signs and sends a request, retrying network failures and 5xx. */
-  #fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+  #fetch(input: string | URL | globalThis.Request, init?: RequestInit): Promise<Response> {
     const url = new URL(input instanceof Request ? input.url : String(input));
     const method = init?.method ?? 'GET';
     const raw = init?.body;
@@ -175,7 +181,7 @@ export class NodeClient {
           ...init,
           method,
           headers: { ...(init?.headers as Record<string, string>), ...headers },
-          body: method === 'GET' ? undefined : (body as Uint8Array<ArrayBuffer>),
+          body: method === 'GET' ? undefined : body,
         });
       },
       this.#o.retry,

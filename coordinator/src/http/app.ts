@@ -57,6 +57,16 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     }),
   );
 
+  app.use('*', async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const route = c.req.path.startsWith('/trpc/') ? c.req.path : (c.req.routePath ?? c.req.path);
+    ctx.metrics.requestSeconds.observe(
+      { route, status: String(c.res.status) },
+      (performance.now() - t0) / 1000,
+    );
+  });
+
   app.use(
     '*',
     bodyLimit({
@@ -158,6 +168,14 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     });
   });
 
+  // Versions are immutable: sign each once (SHA-256 over the weights), not on every download.
+  const signatures = new WeakMap<object, string>();
+  const weightSignature = (v: { modelId: string; version: number; weights: Uint8Array }) => {
+    let sig = signatures.get(v);
+    if (!sig) signatures.set(v, (sig = signWeights(ctx.key, v.modelId, v.version, v.weights)));
+    return sig;
+  };
+
   /** Model weights (float32 little-endian), signed by the coordinator. */
   app.get('/v1/models/:modelId/versions/:version/weights', async (c) => {
     if (!c.get('node') && !c.get('principal'))
@@ -170,7 +188,7 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     ctx.metrics.bytesOut.inc(v.weights.length);
     return c.body(v.weights as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/octet-stream',
-      'x-coopfl-signature': signWeights(ctx.key, modelId, version, v.weights),
+      'x-coopfl-signature': weightSignature(v),
     });
   });
 

@@ -236,7 +236,7 @@ describeTargets('refused input', (fresh) => {
           states.map(async (s, i) => {
             const step = clientNext(
               s,
-              inbound[i] ? { type: 'message', bytes: inbound[i]! } : { type: 'start' },
+              inbound[i] ? { type: 'message', bytes: inbound[i] } : { type: 'start' },
             );
             if (!step.ok) throw step.error;
             states[i] = step.state;

@@ -1,3 +1,4 @@
+import type { QuantizationParams } from '@coopfl/protocol/secagg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
 import { InMemoryChannel, createClient, generateCohort, runClient } from '@coopfl/protocol/secagg';
@@ -63,7 +64,7 @@ describeTargets('coordinator over HTTP', (fresh) => {
       const { roundId, cohort } = await admin.rounds.start.mutate({ modelId: 'shared' });
       expect(cohort).toBe(N);
       const byMember = new Map(nodes.map((n, i) => [n.memberId, deltas[i]!]));
-      let quant;
+      let quant: QuantizationParams | undefined;
       await Promise.all(
         nodes.map((node) =>
           takePart(node, roundId, (base, task) => {

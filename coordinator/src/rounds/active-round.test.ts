@@ -71,7 +71,7 @@ describe('ActiveRound', () => {
   it('after a crash at any point, replaying the log resumes the round with the same sum', async () => {
     const reference = setup(5);
     // Run once to learn the full, ordered log; a dropout makes the deadline path part of it.
-    let round = ActiveRound.restore(reference.config, reference.log);
+    const round = ActiveRound.restore(reference.config, reference.log);
     const skip = new Set([4]);
     for (let stage = 0; stage < 4; stage++) {
       for (const [i, bytes] of clientMessages(

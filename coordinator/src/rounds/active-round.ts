@@ -156,7 +156,7 @@ export class ActiveRound {
     if (kind) {
       for (const o of out) {
         let box = this.#inbox.get(o.to);
-        if (!box) this.#inbox.set(o.to, (box = new Map()));
+        if (!box) this.#inbox.set(o.to, (box = new Map<InboxKind, Uint8Array>()));
         box.set(kind, o.bytes);
       }
     }

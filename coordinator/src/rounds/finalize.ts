@@ -1,5 +1,4 @@
 import { desc, eq, sql } from 'drizzle-orm';
-import type { NodeId, RoundId } from '@coopfl/protocol';
 import type { ProtocolError } from '@coopfl/protocol';
 import type { AggregateResult } from '@coopfl/protocol/secagg';
 import {
@@ -86,7 +85,7 @@ export async function finalizeRound(
       version,
       weights: weightsToBytes(step.weights),
       optimizerState: encodeOptimizerState(step.state),
-      roundId: rc.roundId as RoundId,
+      roundId: rc.roundId,
       metrics: { round: stats },
     });
     if (dp.mode === 'central') {
@@ -95,7 +94,7 @@ export async function finalizeRound(
       const rows = rc.population.map((memberId) => {
         const event = roundEvent(
           rc.modelId,
-          memberId as NodeId,
+          memberId,
           dp.noiseMultiplier,
           rc.model.samplingRate,
           ctx.now(),
@@ -103,8 +102,8 @@ export async function finalizeRound(
         after = after.with(event);
         return {
           modelId: rc.modelId,
-          memberId: memberId as NodeId,
-          roundId: rc.roundId as RoundId,
+          memberId: memberId,
+          roundId: rc.roundId,
           unit: 'member' as const,
           mechanism: 'gaussian',
           noiseMultiplier: asNoiseMultiplier(dp.noiseMultiplier),

@@ -1,3 +1,4 @@
+import type { QuantizationParams } from '@coopfl/protocol/secagg';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
@@ -95,7 +96,7 @@ describeTargets('coordinator restart mid-round', (fresh) => {
       const inner = c.channel(id, { pollMs: 1_000 });
       let received = 0;
       return {
-        send: inner.send,
+        send: (from, bytes) => inner.send(from, bytes),
         receive: async (to) =>
           ++received === 3 ? gate.then(() => inner.receive(to)) : inner.receive(to),
       };
@@ -104,7 +105,7 @@ describeTargets('coordinator restart mid-round', (fresh) => {
     const deltas = nodes.map(() =>
       Float64Array.from({ length: DIM }, () => 2 * randomUnit(rng) - 1),
     );
-    let quant;
+    let quant: QuantizationParams | undefined;
     const clients = nodes.map((node, i) =>
       takePart(
         node,

@@ -141,6 +141,7 @@ export async function setMemberStatus(
     .where(eq(members.id, memberId as NodeId))
     .returning();
   if (!row) throw new CoordinatorError('NotFound', `no member "${memberId}"`);
+  forgetMember(ctx, memberId);
   await audit(ctx.db, actor, `member.${status === 'approved' ? 'approve' : 'revoke'}`, memberId);
   return row;
 }
@@ -149,18 +150,53 @@ export async function listMembers(ctx: CoordinatorContext): Promise<Member[]> {
   return ctx.db.select().from(members).orderBy(desc(members.createdAt));
 }
 
+/**
+ * Recently read (member, active key) pairs. Every signed request needs them, so they are kept for
+ * {@link MEMBER_CACHE_MS}; a revocation or key rotation in this process takes effect at once, one
+ * made elsewhere (the CLI, another coordinator) within that time.
+ */
+export const MEMBER_CACHE_MS = 2_000;
+const memberCaches = new WeakMap<
+  object,
+  Map<string, { at: number; value: { member: Member; publicKey: Uint8Array } }>
+>();
+
+function memberCache(ctx: Pick<CoordinatorContext, 'db'>) {
+  let cache = memberCaches.get(ctx.db);
+  if (!cache)
+    memberCaches.set(
+      ctx.db,
+      (cache = new Map<string, { at: number; value: { member: Member; publicKey: Uint8Array } }>()),
+    );
+  return cache;
+}
+
+/** Forgets a member's cached record (after its status or key changed). */
+export function forgetMember(ctx: Pick<CoordinatorContext, 'db'>, memberId: string): void {
+  memberCache(ctx).delete(memberId);
+}
+
 /** A member and its active identity key; UnknownMember when either is missing. */
 export async function memberWithKey(
   ctx: CoordinatorContext,
   memberId: string,
 ): Promise<{ member: Member; publicKey: Uint8Array }> {
+  const cache = memberCache(ctx);
+  const now = ctx.now().getTime();
+  const hit = cache.get(memberId);
+  if (hit && now - hit.at < MEMBER_CACHE_MS) return hit.value;
   const rows = await ctx.db
     .select({ member: members, publicKey: memberKeys.publicKey })
     .from(members)
     .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
     .where(eq(members.id, memberId as NodeId));
   const row = rows[0];
-  if (!row) throw new CoordinatorError('UnknownMember', `unknown member "${memberId}"`);
+  if (!row) {
+    cache.delete(memberId);
+    throw new CoordinatorError('UnknownMember', `unknown member "${memberId}"`);
+  }
+  cache.set(memberId, { at: now, value: row });
+  if (cache.size > 100_000) cache.clear();
   return row;
 }
 
@@ -197,4 +233,5 @@ export async function rotateKey(
     await tx.insert(memberKeys).values({ memberId, publicKey: newPublicKey });
     await audit(tx, memberId, 'member.rotateKey', memberId);
   });
+  forgetMember(ctx, memberId);
 }

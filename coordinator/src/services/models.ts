@@ -118,7 +118,7 @@ export async function getVersion(
   version: number,
 ): Promise<ModelVersion> {
   let versionCache = versionCaches.get(ctx.db);
-  if (!versionCache) versionCaches.set(ctx.db, (versionCache = new Map()));
+  if (!versionCache) versionCaches.set(ctx.db, (versionCache = new Map<string, ModelVersion>()));
   const key = `${modelId}\u0000${version}`;
   const hit = versionCache.get(key);
   if (hit) return hit;

@@ -41,7 +41,7 @@ export function toEvent(row: typeof privacyLedger.$inferSelect): PrivacyEvent {
     memberId: row.memberId,
     unit: row.unit,
     at: row.createdAt.toISOString(),
-  } as PrivacyEvent;
+  };
 }
 
 /** The event one more central-DP round would add for a member. */

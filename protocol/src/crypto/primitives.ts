@@ -151,7 +151,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function hashPassword(password: string): string {
   const s = sodium();
-  return s.crypto_pwhash_str(password, s.crypto_pwhash_OPSLIMIT_INTERACTIVE, s.crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  return s.crypto_pwhash_str(
+    password,
+    s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
+    s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
+  );
 }
 
 /** True when `password` matches a {@link hashPassword} string. */

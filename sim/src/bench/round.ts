@@ -1,8 +1,8 @@
 import { cryptoReady, identityKeyPair, randomUnit, seededRandom } from '@coopfl/protocol';
 import { createClient, runClient } from '@coopfl/protocol/secagg';
-import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import { NodeClient, loginAdmin, secAggConfigOf } from '@coopfl/coordinator/client';
 import { createTemporaryDatabase } from '@coopfl/coordinator/db';
+import { startCoordinatorProcess } from './coordinator-process';
 
 export interface RoundBenchOptions {
   /** Coordinator database: `memory://` (embedded PGlite) or a PostgreSQL URL. */
@@ -20,13 +20,19 @@ export interface RoundBenchResult {
   params: number;
   dropout: number;
   transport: 'http-loopback';
-  database: 'pglite-memory' | 'postgres';
+  database: 'pglite' | 'postgres';
   /** Wall time from the admin's start request to the released model version. */
   round_wall_ms: number;
   /** Σ of the clients' own secure-aggregation compute (they share this process's thread). */
   client_compute_ms: number;
-  /** Everything else: HTTP, the coordinator's protocol work, database writes, weights served. */
-  coordinator_ms: number;
+  /**
+   * CPU time of the coordinator process during the round (its own process, read from its
+   * Prometheus metrics): HTTP, authentication, the protocol server, database client work, weights
+   * served. With PostgreSQL, the database server's own CPU is not included.
+   */
+  coordinator_cpu_ms: number;
+  /** Of which the coordinator's event loop (its one JavaScript thread) was busy. */
+  coordinator_event_loop_ms: number;
   bytes_up_total: number;
   released_version: number;
   node: string;
@@ -35,29 +41,21 @@ export interface RoundBenchResult {
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
- * One full training round over real HTTP on loopback: a coordinator (in this process, embedded
- * PGlite), n member nodes that fetch their signed task and weights and run secure aggregation
- * through the coordinator's binary routes. Reports how much of the round's wall time is not the
- * clients' own compute.
+ * One full training round over real HTTP on loopback: a real `coopfl-coordinator serve` process
+ * (PGlite in a temporary directory, or a throw-away PostgreSQL database) and n member nodes in this
+ * process that fetch their signed task and weights and run secure aggregation through the
+ * coordinator's binary routes. Reports the round's wall time, the members' own secure-aggregation
+ * compute, and the coordinator process's CPU time for the round.
  */
 export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult> {
   await cryptoReady();
   const temporary = o.db.startsWith('postgres') ? await createTemporaryDatabase(o.db) : undefined;
-  const running = await startCoordinator(
-    loadConfig(
-      {
-        db: temporary?.url ?? o.db,
-        port: 0,
-        keyFile: 'memory',
-        logLevel: 'silent',
-        autoApprove: true,
-        authRatePerMinute: 10_000,
-      },
-      {},
-    ),
-  );
+  const coordinator = await startCoordinatorProcess({
+    ...(temporary ? { db: temporary.url } : {}),
+    admin: { username: 'bench', password: 'bench-password-1' },
+  });
+  const running = { url: coordinator.url };
   try {
-    await createAdmin(running.ctx, { username: 'bench', password: 'bench-password-1' });
     const { client: admin } = await loginAdmin(running.url, 'bench', 'bench-password-1');
     const nodes: { client: NodeClient; identity: ReturnType<typeof identityKeyPair> }[] = [];
     for (let i = 0; i < o.clients; i++) {
@@ -91,6 +89,7 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
     let compute = 0;
     let up = 0;
     let finished = 0;
+    const before = await coordinator.usage();
     const t0 = performance.now();
     const { roundId } = await admin.rounds.start.mutate({ modelId: 'bench' });
     await Promise.all(
@@ -108,7 +107,7 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
               ? new Promise<void>(() => undefined)
               : channel.send(from, bytes);
           },
-          receive: channel.receive,
+          receive: (to: number) => channel.receive(to),
         };
         const client = createClient({
           config: secAggConfigOf(task.round),
@@ -127,6 +126,7 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
       status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
     }
     const wall = performance.now() - t0;
+    const after = await coordinator.usage();
     if (status[0].status === 'failed') throw new Error(`bench round failed: ${status[0].error}`);
     return {
       bench: 'round',
@@ -134,16 +134,17 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
       params: o.params,
       dropout: o.dropout,
       transport: 'http-loopback',
-      database: o.db.startsWith('postgres') ? 'postgres' : 'pglite-memory',
+      database: temporary ? 'postgres' : 'pglite',
       round_wall_ms: round2(wall),
       client_compute_ms: round2(compute),
-      coordinator_ms: round2(wall - compute),
+      coordinator_cpu_ms: round2((after.cpu - before.cpu) * 1000),
+      coordinator_event_loop_ms: round2((after.eventLoop - before.eventLoop) * 1000),
       bytes_up_total: up,
       released_version: status[0].resultVersion!,
       node: process.version,
     };
   } finally {
-    await running.close();
+    await coordinator.stop();
     await temporary?.drop();
   }
 }

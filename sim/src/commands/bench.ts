@@ -130,7 +130,7 @@ export function registerBenchCommands(program: Command): void {
           onProgress: (l, d, t) => progressLine(`${label} ${l}`, d, t),
         });
         process.stderr.write(
-          `\n${label}: wall ${r.round_wall_ms} ms, coordinator-side ${r.coordinator_ms} ms\n`,
+          `\n${label}: wall ${r.round_wall_ms} ms, coordinator CPU ${r.coordinator_cpu_ms} ms\n`,
         );
         results.push(r);
       }
