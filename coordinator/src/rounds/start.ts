@@ -130,7 +130,7 @@ export async function startRound(
         identityKey: Buffer.from(c.publicKey).toString('hex'),
       })),
       dim: kind === 'train' ? model.dim : metrics.length,
-      clipRange: kind === 'train' ? cfg.dp.clipNorm : 1e6,
+      clipRange: kind === 'train' ? cfg.dp.clipNorm : cfg.evalRange,
       maxWeight: kind === 'train' && cfg.dp.mode === 'central' ? 1 : cfg.maxWeight,
       neighbors,
       threshold: Math.min(threshold, neighbors + 1),

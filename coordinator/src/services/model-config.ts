@@ -35,6 +35,8 @@ export const ModelConfigSchema = z.object({
   samplingRate: z.number().gt(0).max(1).default(1),
   /** Bound on a member's aggregation weight (its capped example count; 1 under DP). */
   maxWeight: z.number().positive().default(1),
+  /** Bound on the metric values members report in evaluation rounds (the quantization range). */
+  evalRange: z.number().positive().default(1000),
   /** Time each secure-aggregation stage waits for slow members. */
   stageTimeoutMs: z
     .number()
