@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, identityKeyPair } from '@coopfl/protocol';
 import { asNoiseMultiplier, tighterEpsilon } from '@coopfl/protocol/dp';
 import type { AdminClient } from '../client';
+import { NodeClient } from '../client';
 import { loadConfig } from '../config';
 import type { RunningCoordinator } from '../server';
 import { startCoordinator } from '../server';
@@ -115,7 +116,7 @@ describe('rounds beyond plain FedAvg', () => {
     const next = identityKeyPair();
     await node.client.rotateKey(next);
     expect((await node.client.trpc.node.status.query()).member.id).toBe(node.memberId);
-    const stale = new (node.client.constructor as typeof import('../client').NodeClient)({
+    const stale = new NodeClient({
       url: running.url,
       memberId: node.memberId,
       identity: old,
