@@ -310,6 +310,11 @@ export const privacyLedger = pgTable(
     unit: text('unit', { enum: PRIVACY_UNITS }).notNull(),
     mechanism: text('mechanism').notNull(),
     noiseMultiplier: doublePrecision('noise_multiplier').$type<NoiseMultiplier>().notNull(),
+    /**
+     * Mechanism parameters beyond the noise multiplier (Skellam: total μ and the L2/L1
+     * sensitivities in quantized units), so the accountant recomputes ε exactly.
+     */
+    params: jsonb('params').$type<JsonObject>().notNull().default({}),
     samplingRate: doublePrecision('sampling_rate').notNull(),
     steps: integer('steps').notNull(),
     epsilon: doublePrecision('epsilon').$type<Epsilon>().notNull(),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, identityKeyPair } from '@coopfl/protocol';
-import { asNoiseMultiplier, tighterEpsilon } from '@coopfl/protocol/dp';
+import { asNoiseMultiplier, epsilonFor, tighterEpsilon } from '@coopfl/protocol/dp';
 import type { AdminClient } from '../client';
 import { NodeClient } from '../client';
 import { loadConfig } from '../config';
@@ -108,6 +108,52 @@ describe('rounds beyond plain FedAvg', () => {
     await expect(admin.rounds.start.mutate({ modelId: 'dp' })).rejects.toThrow(
       /0 members sampled from 0 eligible .*4 by privacy budget/,
     );
+  }, 60_000);
+
+  it('distributed DP: members add Skellam noise before masking; the ledger records it exactly', async () => {
+    const z = 3;
+    await admin.models.create.mutate({
+      id: 'ddp',
+      kind: 'test',
+      dim: DIM,
+      config: {
+        dp: { mode: 'distributed', clipNorm: 1, noiseMultiplier: z, delta: 1e-5, epsilonBudget: 5 },
+      },
+    });
+    const { roundId } = await admin.rounds.start.mutate({ modelId: 'ddp' });
+    const signal = 0.01;
+    await Promise.all(
+      nodes.map((n) =>
+        takePart(n, roundId, () => ({ vector: new Float64Array(DIM).fill(signal) })),
+      ),
+    );
+    const done = await waitForRound(admin, roundId);
+    expect(done.status).toBe('done');
+    // Any 2 survivors carry variance (z·C)²; all 4 together 2(z·C)²: the mean's noise std is √2·z·C/4 ≈ 1.06.
+    const w = await nodes[0]!.client.weights('ddp', done.resultVersion!);
+    const spread = Math.sqrt(w.reduce((s, x) => s + (x - signal) ** 2, 0) / DIM);
+    expect(spread).toBeGreaterThan(0.6);
+    expect(spread).toBeLessThan(1.7);
+    const rows = (await admin.privacy.ledger.query({})).filter((r) => r.modelId === 'ddp');
+    expect(rows).toHaveLength(nodes.length);
+    const params = rows[0]!.params as { mu: number; l2Sensitivity: number; l1Sensitivity: number };
+    expect(rows[0]!.mechanism).toBe('skellam');
+    const expected = epsilonFor({
+      events: [{ mechanism: 'skellam', skellam: params, samplingRate: 1, steps: 1 }],
+      delta: 1e-5,
+      accountant: 'rdp',
+    }).epsilon;
+    for (const r of rows) expect(r.epsilon).toBeCloseTo(expected, 9);
+    // The Skellam guarantee is close to the Gaussian one at the same z (discreteness costs little).
+    const gaussian = epsilonFor({
+      events: [
+        { mechanism: 'gaussian', noiseMultiplier: asNoiseMultiplier(z), samplingRate: 1, steps: 1 },
+      ],
+      delta: 1e-5,
+      accountant: 'rdp',
+    }).epsilon;
+    expect(expected / gaussian).toBeGreaterThan(0.99);
+    expect(expected / gaussian).toBeLessThan(1.1);
   }, 60_000);
 
   it('key rotation: the new key signs from now on, the old one is refused', async () => {

@@ -11,7 +11,7 @@ import type { CoordinatorContext } from '../context';
 import { metrics, modelVersions, privacyLedger, rounds } from '../db';
 import { audit } from '../services/audit';
 import { bytesToWeights, getVersion, weightsToBytes } from '../services/models';
-import { ledgerFor, roundEvent } from '../services/privacy';
+import { ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { asNoiseMultiplier } from '@coopfl/protocol/dp';
 import type { RoundConfig } from './round-config';
 
@@ -88,37 +88,42 @@ export async function finalizeRound(
       roundId: rc.roundId,
       metrics: { round: stats },
     });
-    if (dp.mode === 'central') {
-      const ledger = await ledgerFor({ db: tx }, rc.modelId, rc.population, dp.delta);
-      let after = ledger;
+    if (dp.mode !== 'off') {
+      // Every member of the sampling population spends, sampled or not (Poisson subsampling).
+      const skellam = dp.mode === 'distributed' ? rc.noise?.skellam : undefined;
+      if (dp.mode === 'distributed' && !skellam)
+        throw new Error(`round ${rc.roundId} has no noise plan`);
+      let after = await ledgerFor({ db: tx }, rc.modelId, rc.population, dp.delta);
       const rows = rc.population.map((memberId) => {
-        const event = roundEvent(
-          rc.modelId,
-          memberId,
-          dp.noiseMultiplier,
-          rc.model.samplingRate,
-          ctx.now(),
-        );
+        const at = ctx.now();
+        const event = skellam
+          ? skellamRoundEvent(rc.modelId, memberId, skellam, rc.model.samplingRate, at)
+          : roundEvent(rc.modelId, memberId, dp.noiseMultiplier, rc.model.samplingRate, at);
         after = after.with(event);
         return {
           modelId: rc.modelId,
-          memberId: memberId,
+          memberId,
           roundId: rc.roundId,
           unit: 'member' as const,
-          mechanism: 'gaussian',
-          noiseMultiplier: asNoiseMultiplier(dp.noiseMultiplier),
+          mechanism: skellam ? 'skellam' : 'gaussian',
+          // For Skellam, the Gaussian-equivalent multiplier σ/Δ₂ (informational; ε uses params).
+          noiseMultiplier: asNoiseMultiplier(
+            skellam ? Math.sqrt(2 * skellam.mu) / skellam.l2Sensitivity : dp.noiseMultiplier,
+          ),
+          params: skellam ?? {},
           samplingRate: rc.model.samplingRate,
           steps: 1,
           epsilon: 0,
           delta: dp.delta,
         };
       });
-      for (const row of rows)
+      for (const row of rows) {
         row.epsilon = after.spent({
           modelId: rc.modelId,
           memberId: row.memberId,
           unit: 'member',
         }).epsilon;
+      }
       if (rows.length > 0)
         await tx.insert(privacyLedger).values(rows as (typeof privacyLedger.$inferInsert)[]);
     }

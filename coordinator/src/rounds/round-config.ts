@@ -23,7 +23,19 @@ export const RoundConfigSchema = z.object({
     neighbors: z.number().int(),
     threshold: z.number().int(),
     minSurvivors: z.number().int(),
+    noiseHeadroom: z.number().int().min(0).default(0),
   }),
+  /** Distributed DP: the Skellam noise each member adds, and its accounting parameters. */
+  noise: z
+    .object({
+      perClientMu: z.number().positive(),
+      skellam: z.object({
+        mu: z.number().positive(),
+        l2Sensitivity: z.number().positive(),
+        l1Sensitivity: z.number().positive(),
+      }),
+    })
+    .optional(),
   model: ModelConfigSchema,
   /** Members in the Poisson-sampling population (they spend privacy whether sampled or not). */
   population: z.array(NodeIdSchema),
@@ -46,5 +58,6 @@ export function secAggConfigOf(rc: RoundConfig): SecAggConfig {
     neighbors: rc.secagg.neighbors,
     threshold: rc.secagg.threshold,
     minSurvivors: rc.secagg.minSurvivors,
+    noiseHeadroom: rc.secagg.noiseHeadroom,
   });
 }

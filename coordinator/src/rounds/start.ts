@@ -8,7 +8,8 @@ import { CoordinatorError } from '../errors';
 import { audit } from '../services/audit';
 import { allowsModel, getConsent } from '../services/consent';
 import { getModel, latestVersion } from '../services/models';
-import { budget, ledgerFor, roundEvent } from '../services/privacy';
+import { budget, ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
+import { planDistributedDp } from './distributed-dp';
 import type { RoundConfig } from './round-config';
 import { secAggConfigOf } from './round-config';
 
@@ -36,13 +37,26 @@ export async function eligibleMembers(
     .orderBy(members.id);
   const dp = model.parsed.dp;
   const ledger =
-    dp.mode === 'central'
+    dp.mode !== 'off'
       ? await ledgerFor(
           ctx,
           model.id,
           rows.map((r) => r.id),
           dp.delta,
         )
+      : undefined;
+  // Distributed DP spends a Skellam event sized for this many members (the cohort, when every
+  // eligible member is sampled; a sampled cohort is smaller, which only lowers the spend per unit
+  // of noise, so the check stays on the safe side within the discreteness term).
+  const planned =
+    dp.mode === 'distributed'
+      ? planDistributedDp({
+          clients: Math.max(rows.length, 2),
+          minSurvivors: Math.min(model.parsed.secagg.minClients, Math.max(rows.length, 2)),
+          clipNorm: dp.clipNorm,
+          noiseMultiplier: dp.noiseMultiplier,
+          dim: model.dim,
+        })
       : undefined;
   const excluded = { consent: 0, budget: 0 };
   const eligible: Eligibility['eligible'] = [];
@@ -54,10 +68,10 @@ export async function eligibleMembers(
     }
     if (ledger) {
       const cap = Math.min(dp.epsilonBudget, consent?.epsilonCaps[model.id] ?? Infinity);
-      const check = ledger.wouldExceed(
-        budget(cap, dp.delta),
-        roundEvent(model.id, r.id, dp.noiseMultiplier, model.parsed.samplingRate, ctx.now()),
-      );
+      const event = planned
+        ? skellamRoundEvent(model.id, r.id, planned.skellam, model.parsed.samplingRate, ctx.now())
+        : roundEvent(model.id, r.id, dp.noiseMultiplier, model.parsed.samplingRate, ctx.now());
+      const check = ledger.wouldExceed(budget(cap, dp.delta), event);
       if (check.exceeds) {
         excluded.budget++;
         continue;
@@ -131,15 +145,27 @@ export async function startRound(
       })),
       dim: kind === 'train' ? model.dim : metrics.length,
       clipRange: kind === 'train' ? cfg.dp.clipNorm : cfg.evalRange,
-      maxWeight: kind === 'train' && cfg.dp.mode === 'central' ? 1 : cfg.maxWeight,
+      maxWeight: kind === 'train' && cfg.dp.mode !== 'off' ? 1 : cfg.maxWeight,
       neighbors,
       threshold: Math.min(threshold, neighbors + 1),
       minSurvivors: Math.min(min, n),
+      noiseHeadroom: 0,
     },
     model: cfg,
     population: eligible.map((e) => e.id),
     metrics,
   };
+  if (kind === 'train' && cfg.dp.mode === 'distributed') {
+    const plan = planDistributedDp({
+      clients: n,
+      minSurvivors: rc.secagg.minSurvivors,
+      clipNorm: cfg.dp.clipNorm,
+      noiseMultiplier: cfg.dp.noiseMultiplier,
+      dim: model.dim,
+    });
+    rc.secagg.noiseHeadroom = plan.noiseHeadroom;
+    rc.noise = { perClientMu: plan.perClientMu, skellam: plan.skellam };
+  }
   secAggConfigOf(rc); // validates the protocol parameters before anything is stored
   const deadline = new Date(ctx.now().getTime() + cfg.stageTimeoutMs);
   await ctx.db.transaction(async (tx) => {

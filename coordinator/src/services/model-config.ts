@@ -16,7 +16,11 @@ export const ModelConfigSchema = z.object({
   strategy: StrategyConfigSchema.default({ kind: 'fedavg', eta: 1 }),
   dp: z
     .object({
-      mode: z.enum(['off', 'central']).default('off'),
+      /**
+       * `central`: the coordinator adds Gaussian noise to the unmasked sum. `distributed`: each
+       * member adds Skellam noise before masking, so the coordinator never sees a noiseless sum.
+       */
+      mode: z.enum(['off', 'central', 'distributed']).default('off'),
       clipNorm: z.number().positive().default(1),
       noiseMultiplier: z.number().min(0).default(0),
       delta: z.number().positive().max(0.1).default(1e-5),

@@ -32,6 +32,18 @@ export async function ledgerFor(
 }
 
 export function toEvent(row: typeof privacyLedger.$inferSelect): PrivacyEvent {
+  if (row.mechanism === 'skellam') {
+    return {
+      mechanism: 'skellam',
+      skellam: row.params as { mu: number; l2Sensitivity: number; l1Sensitivity: number },
+      samplingRate: row.samplingRate,
+      steps: row.steps,
+      modelId: row.modelId,
+      memberId: row.memberId,
+      unit: row.unit,
+      at: row.createdAt.toISOString(),
+    };
+  }
   return {
     mechanism: 'gaussian',
     noiseMultiplier: row.noiseMultiplier,
@@ -62,6 +74,26 @@ export function roundEvent(
     unit: 'member',
     at: at.toISOString(),
   } as PrivacyEvent;
+}
+
+/** The event one more distributed-DP (Skellam) round would add for a member. */
+export function skellamRoundEvent(
+  modelId: string,
+  memberId: NodeId,
+  skellam: { mu: number; l2Sensitivity: number; l1Sensitivity: number },
+  samplingRate: number,
+  at: Date,
+): PrivacyEvent {
+  return {
+    mechanism: 'skellam',
+    skellam,
+    samplingRate,
+    steps: 1,
+    modelId,
+    memberId,
+    unit: 'member',
+    at: at.toISOString(),
+  };
 }
 
 export const budget = (epsilon: number, delta: number) => ({

@@ -67,6 +67,7 @@ export async function takePart(
     index: task.clientIndex,
     identity: node.identity,
     input: update(global, task.round),
+    ...(task.round.noise ? { skellamMu: task.round.noise.perClientMu } : {}),
   });
   await runClient(
     channel ? channel(node.client, roundId) : node.client.channel(roundId, { pollMs: 2_000 }),

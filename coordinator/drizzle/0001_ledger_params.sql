@@ -1,0 +1,1 @@
+ALTER TABLE "privacy_ledger" ADD COLUMN "params" jsonb DEFAULT '{}'::jsonb NOT NULL;
