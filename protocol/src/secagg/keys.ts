@@ -15,37 +15,44 @@ function pairContext(config: SecAggConfig, a: number, b: number): Uint8Array {
   return ctx;
 }
 
-/** The pairwise mask seed s_uv (identical from both ends). */
-export function pairMaskSeed(
+/** KDF(X25519(mySecret, peerPublic)) bound to the round and the pair, under a purpose label. */
+function pairKey(
+  purpose: 'mask' | 'enc',
   config: SecAggConfig,
   mySecret: Uint8Array,
   peerPublic: Uint8Array,
   me: number,
   peer: number,
 ): Uint8Array {
-  const shared = x25519(mySecret, peerPublic, `client ${peer} mask`);
+  const shared = x25519(
+    mySecret,
+    peerPublic,
+    `client ${peer} ${purpose === 'mask' ? 'mask' : 'encryption'}`,
+  );
   try {
-    return kdf(shared, 'coopfl/secagg/v1/mask', pairContext(config, me, peer));
+    return kdf(shared, `coopfl/secagg/v1/${purpose}`, pairContext(config, me, peer));
   } finally {
     shared.fill(0);
   }
 }
 
-/** The symmetric key that encrypts the share messages between `me` and `peer`. */
-export function pairEncryptionKey(
+/** The pairwise mask seed s_uv (identical from both ends). */
+export const pairMaskSeed = (
   config: SecAggConfig,
   mySecret: Uint8Array,
   peerPublic: Uint8Array,
   me: number,
   peer: number,
-): Uint8Array {
-  const shared = x25519(mySecret, peerPublic, `client ${peer} encryption`);
-  try {
-    return kdf(shared, 'coopfl/secagg/v1/enc', pairContext(config, me, peer));
-  } finally {
-    shared.fill(0);
-  }
-}
+) => pairKey('mask', config, mySecret, peerPublic, me, peer);
+
+/** The symmetric key that encrypts the share messages between `me` and `peer`. */
+export const pairEncryptionKey = (
+  config: SecAggConfig,
+  mySecret: Uint8Array,
+  peerPublic: Uint8Array,
+  me: number,
+  peer: number,
+) => pairKey('enc', config, mySecret, peerPublic, me, peer);
 
 /** Associated data of a share ciphertext: binds round, sender and recipient. */
 export function shareAd(config: SecAggConfig, from: number, to: number): Uint8Array {
