@@ -13,6 +13,16 @@ export const NODE_ERROR_CODES = {
   InvalidModel: 'InvalidModel',
   /** The platform lacks something needed (no usable TF.js backend). */
   Unsupported: 'Unsupported',
+  /** The node's configuration is unusable (database target, view names). */
+  InvalidConfig: 'InvalidConfig',
+  /** The database cannot be reached or opened. */
+  DatabaseUnavailable: 'DatabaseUnavailable',
+  /** Applying the node's migrations failed. */
+  MigrationFailed: 'MigrationFailed',
+  /** A relation or column the node reads from the shop's store database is missing. */
+  StoreSchemaMismatch: 'StoreSchemaMismatch',
+  /** An import cannot proceed at all (unreadable directory or file); bad rows are reported instead. */
+  ImportFailed: 'ImportFailed',
 } as const;
 
 export type NodeErrorCode = keyof typeof NODE_ERROR_CODES;

@@ -26,3 +26,5 @@ export { referenceModel, syntheticBatch, R3_HISTORY, R3_ITEMS } from './train/re
 export type { ReferenceModelName } from './train/reference-models';
 export { benchDpSgd } from './train/bench';
 export type { BenchDpSgdOptions, DpSgdBenchResult } from './train/bench';
+// Storage and import live under the subpaths `@coopfl/node/store` and `@coopfl/node/import`
+// (they pull in PGlite and postgres.js); only their error codes are shared through this entry.

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './commands/bench';
 import { registerPrivacyCommands } from './commands/privacy';
+import { registerDataCommands } from './synth/command';
 import { UsageError } from './usage';
 
 /**
@@ -15,6 +16,7 @@ const program = new Command('coopfl-sim')
 
 registerBenchCommands(program);
 registerPrivacyCommands(program);
+registerDataCommands(program);
 
 try {
   await program.parseAsync(process.argv);
