@@ -39,6 +39,28 @@ describe('ChaCha20 keystream (RFC 8439)', () => {
     );
   });
 
+  it('the native chunked mask expansion adds exactly the portable keystream', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 1, max: 5000 }),
+        (seed, n) => {
+          const a = new Uint32Array(n);
+          addKeystreamWords(a, seed, 1, 'native');
+          const ks = chacha20Keystream(seed, 4 * n, { path: 'sodium' });
+          const expected = new Uint32Array(ks.slice().buffer);
+          const b = new Uint32Array(n);
+          addKeystreamWords(b, seed, -1, 'native');
+          return (
+            a.every((v, i) => v === expected[i]) &&
+            b.every((v, i) => (v + expected[i]!) >>> 0 === 0)
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+
   it('adding then subtracting a keystream restores the vector, and sign matters', () => {
     fc.assert(
       fc.property(

@@ -64,18 +64,25 @@ export function addKeystreamWords(
   sign: 1 | -1,
   path?: KeystreamPath,
 ): void {
-  const bytes = chacha20Keystream(seed, acc.length * 4, path ? { path } : {});
-  const words =
-    bytes.byteOffset % 4 === 0
-      ? new Int32Array(bytes.buffer, bytes.byteOffset, acc.length)
-      : new Int32Array(bytes.slice().buffer);
+  checkBytes('seed', seed, 32);
   // Int32 views and `| 0` keep V8 in wrapping 32-bit integer arithmetic (words above 2^31 would
   // otherwise be added as doubles); two's complement makes this the ring Z/2^32.
   const a = new Int32Array(acc.buffer, acc.byteOffset, acc.length);
-  const n = a.length;
+  const bytes = chacha20Keystream(seed, acc.length * 4, path ? { path } : {});
+  addWords(a, 0, toInt32(bytes, acc.length), sign);
+}
+
+function toInt32(bytes: Uint8Array, n: number): Int32Array {
+  return bytes.byteOffset % 4 === 0
+    ? new Int32Array(bytes.buffer, bytes.byteOffset, n)
+    : new Int32Array(bytes.slice(0, n * 4).buffer);
+}
+
+function addWords(a: Int32Array, off: number, w: Int32Array, sign: 1 | -1): void {
+  const n = w.length;
   if (sign === 1) {
-    for (let i = 0; i < n; i++) a[i] = (a[i]! + words[i]!) | 0;
+    for (let i = 0; i < n; i++) a[off + i] = (a[off + i]! + w[i]!) | 0;
   } else {
-    for (let i = 0; i < n; i++) a[i] = (a[i]! - words[i]!) | 0;
+    for (let i = 0; i < n; i++) a[off + i] = (a[off + i]! - w[i]!) | 0;
   }
 }
