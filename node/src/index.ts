@@ -28,3 +28,4 @@ export { benchDpSgd } from './train/bench';
 export type { BenchDpSgdOptions, DpSgdBenchResult } from './train/bench';
 // Storage and import live under the subpaths `@coopfl/node/store` and `@coopfl/node/import`
 // (they pull in PGlite and postgres.js); only their error codes are shared through this entry.
+export { FusedAdam } from './train/fused-adam';

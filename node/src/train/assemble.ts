@@ -2,6 +2,40 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { OutputGradients } from './backprop';
 import type { ForwardTrace } from './forward';
 import type { PlainModel } from './model';
+import { hostValues, newFloatTensor } from '../tf/host-values';
+
+/**
+ * The gradient of a mean-pooled embedding table [vocab, dim]: example i's gradient at the pooled
+ * vector, times w_i/L, added to the row of each of its L ids (ids outside [0, vocab) are dropped,
+ * as `tf.unsortedSegmentSum` drops them). One host pass over B·L·dim values, written straight into
+ * the new tensor, instead of five kernels and two copies of the [vocab, dim] result.
+ */
+function embeddingGradient(
+  ids: tf.Tensor2D,
+  dPooled: tf.Tensor2D,
+  vocab: number,
+  weights?: tf.Tensor1D,
+): tf.Tensor2D {
+  const [size, perExample] = ids.shape;
+  const dim = dPooled.shape[1];
+  const { out, value } = newFloatTensor([vocab, dim]);
+  // Views after the allocation above (which may move the wasm heap).
+  const idv = hostValues(ids);
+  const g = hostValues(dPooled);
+  const w = weights ? hostValues(weights) : undefined;
+  out.fill(0);
+  for (let i = 0; i < size; i++) {
+    const scale = (w ? w[i]! : 1) / perExample;
+    const src = i * dim;
+    for (let j = 0; j < perExample; j++) {
+      const row = idv[i * perExample + j]!;
+      if (!(row >= 0 && row < vocab)) continue;
+      const dst = row * dim;
+      for (let k = 0; k < dim; k++) out[dst + k] = out[dst + k]! + scale * g[src + k]!;
+    }
+  }
+  return value() as tf.Tensor2D;
+}
 
 /**
  * Σ_i w_i·∇loss_i for every variable, from a forward trace and the per-example output gradients,
@@ -22,20 +56,8 @@ export function assembleGradients(
   const column = weights ? tf.reshape(weights, [size, 1]) : undefined;
   const sums: tf.NamedTensorMap = {};
   if (model.embedding && grads.dInput) {
-    const perExample = ids.shape[1];
     const table = model.embedding.table;
-    const weighted = column ? tf.mul(grads.dInput, column) : grads.dInput;
-    const rowGrad = tf.div(weighted, perExample);
-    // Repeat row i once per id of example i, then sum rows by id.
-    const owner = tf.tensor1d(
-      Int32Array.from({ length: size * perExample }, (_, k) => Math.floor(k / perExample)),
-      'int32',
-    );
-    sums[table.name] = tf.unsortedSegmentSum(
-      tf.gather(rowGrad, owner),
-      tf.reshape(ids, [-1]),
-      table.shape[0],
-    );
+    sums[table.name] = embeddingGradient(ids, grads.dInput, table.shape[0], weights);
   }
   model.dense.forEach((layer, l) => {
     const a = trace.inputs[l]!;

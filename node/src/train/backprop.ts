@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ForwardTrace } from './forward';
-import { perExampleLoss } from './loss';
+import { perExampleLossGradient } from './loss';
 import type { Activation, PlainModel } from './model';
 
 /**
@@ -33,22 +33,22 @@ export interface OutputGradients {
 }
 
 /**
- * Backpropagates Σ_i loss_i through the dense stack from a {@link ForwardTrace}, returning the
- * gradient at every layer's pre-activation but no weight gradient. Since loss_i depends only on
+ * Backpropagates Σ_i scale·loss_i (`scale` default 1) through the dense stack from a
+ * {@link ForwardTrace}, returning the gradient at every layer's pre-activation but no weight
+ * gradient. Since loss_i depends only on
  * example i, row i of each result is example i's own gradient — the "output gradients" of ghost
- * clipping. The loss gradient comes from TF.js autodiff; the stack (matmul, activation) is
- * backpropagated by hand so that no gradient tape or per-layer probe tensor is needed.
+ * clipping. The loss gradient is taken in closed form and the stack (matmul, activation) is
+ * backpropagated by hand, so that no gradient tape or per-layer probe tensor is needed.
  */
 export function outputGradients(
   model: PlainModel,
   trace: ForwardTrace,
   y: tf.Tensor,
+  scale = 1,
 ): OutputGradients {
   const last = model.dense.length - 1;
   const dz: tf.Tensor2D[] = new Array<tf.Tensor2D>(model.dense.length);
-  dz[last] = tf.grad((z: tf.Tensor) => tf.sum(perExampleLoss(model.loss, z as tf.Tensor2D, y)))(
-    trace.logits,
-  ) as tf.Tensor2D;
+  dz[last] = perExampleLossGradient(model.loss, trace.logits, y, scale);
   for (let l = last; l > 0; l--) {
     const dA = tf.matMul<tf.Tensor2D>(dz[l]!, model.dense[l]!.w, false, true);
     dz[l - 1] = activationBackward(model.dense[l - 1]!.activation, trace.inputs[l]!, dA);

@@ -3,7 +3,7 @@ import { CoopNodeError } from '../errors';
 import { assembleGradients } from './assemble';
 import { outputGradients } from './backprop';
 import { forwardTrace } from './forward';
-import { denseSqNorms, embeddingSqNorms } from './ghost-norms';
+import { hostPerExampleSqNorms } from './ghost-norms';
 import type { Batch, PlainModel } from './model';
 
 /** The result of {@link clippedGradientSum}. All tensors are new; the caller disposes them. */
@@ -23,7 +23,8 @@ export interface ClippedGradients {
  *
  * One forward and one backward pass (see backprop.ts) give, for each dense layer, its input a_i
  * and the gradient g_i of loss_i with respect to its pre-activation (and, with an embedding, with
- * respect to the pooled vector). Per-example norms follow in closed form (ghost-norms.ts). The
+ * respect to the pooled vector). Per-example norms follow in closed form (ghost-norms.ts, on the
+ * host: a few hundred thousand multiply-adds, cheaper than dispatching ~30 small kernels). The
  * backward pass is linear in each example's loss weight, so the gradient of the reweighted loss
  * Σ_i c_i·loss_i is assembled from the same a and g — ∂/∂W = Σ_i c_i·a_i ⊗ g_i = (c ⊙ a)ᵀ·g and
  * ∂/∂b = cᵀ·g — instead of running the backward pass a second time ("book-keeping", Bu et al.
@@ -47,11 +48,20 @@ export function clippedGradientSum(
     const grads = outputGradients(model, trace, y);
     const { dz, dInput } = grads;
 
-    let sq: tf.Tensor1D = tf.zeros([size]);
-    model.dense.forEach((_, l) => (sq = tf.add(sq, denseSqNorms(trace.inputs[l]!, dz[l]!))));
-    if (model.embedding && dInput) sq = tf.add(sq, embeddingSqNorms(x, dInput));
-    const norms = tf.sqrt(sq);
-    const factors = tf.div<tf.Tensor1D>(clipNorm, tf.maximum(norms, clipNorm));
+    const sq = hostPerExampleSqNorms(
+      trace.inputs,
+      dz,
+      model.embedding && dInput ? { ids: x, dInput } : undefined,
+    );
+    const normValues = new Float32Array(size);
+    const factorValues = new Float32Array(size);
+    for (let i = 0; i < size; i++) {
+      const norm = Math.sqrt(sq[i]!);
+      normValues[i] = norm;
+      factorValues[i] = clipNorm / Math.max(norm, clipNorm);
+    }
+    const norms = tf.tensor1d(normValues);
+    const factors = tf.tensor1d(factorValues);
     const sums = assembleGradients(model, x, trace, grads, factors);
     return { sums, norms, factors };
   });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { hostValues } from '../tf/host-values';
 
 /**
  * ‖x_i‖² of each row of a matrix [B, n] → [B], as B dot products x_i·x_i in one batched matmul:
@@ -28,9 +29,14 @@ export function denseSqNorms(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor1D {
  * L² when all ids are equal. Counted on the host: B·L² comparisons on a few kB of ids.
  */
 export function idMultiplicity(ids: tf.Tensor2D): tf.Tensor1D {
+  return tf.tensor1d(Float32Array.from(idPairCounts(ids)));
+}
+
+/** {@link idMultiplicity} on the host, float64. */
+export function idPairCounts(ids: tf.Tensor2D): Float64Array {
   const [rows, perRow] = ids.shape;
-  const v = ids.dataSync();
-  const out = new Float32Array(rows);
+  const v = hostValues(ids);
+  const out = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     const o = i * perRow;
     let pairs = perRow; // j = k
@@ -39,7 +45,55 @@ export function idMultiplicity(ids: tf.Tensor2D): tf.Tensor1D {
     }
     out[i] = pairs;
   }
-  return tf.tensor1d(out);
+  return out;
+}
+
+/** {@link rowSqNorms} on the host, accumulated in float64. */
+export function hostRowSqNorms(x: tf.Tensor2D): Float64Array {
+  const [rows, cols] = x.shape;
+  const v = hostValues(x);
+  const out = new Float64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    let s = 0;
+    for (let k = 0; k < cols; k++) {
+      const e = v[o + k]!;
+      s += e * e;
+    }
+    out[i] = s;
+  }
+  return out;
+}
+
+/**
+ * ‖∇loss_i‖² over all parameters of each example, [B] in float64: Σ_l {@link denseSqNorms} of
+ * each dense layer's input a_l and output gradient g_l, plus {@link embeddingSqNorms} when the
+ * model starts with an embedding (`dInput` the gradient at the pooled vector, `ids` the inputs).
+ * The same closed forms, computed on the host from one read of each tensor: O(B·Σ(in+out))
+ * multiply-adds, far less than the ~10 small kernels per layer the device version dispatches
+ * (on R1/R2 the kernels' overhead exceeded the arithmetic).
+ */
+export function hostPerExampleSqNorms(
+  inputs: readonly tf.Tensor2D[],
+  dz: readonly tf.Tensor2D[],
+  embedding?: { readonly ids: tf.Tensor2D; readonly dInput: tf.Tensor2D },
+): Float64Array {
+  const size = dz[0]!.shape[0];
+  const sq = new Float64Array(size);
+  dz.forEach((g, l) => {
+    const a = hostRowSqNorms(inputs[l]!);
+    const gg = hostRowSqNorms(g);
+    for (let i = 0; i < size; i++) sq[i] = sq[i]! + (a[i]! + 1) * gg[i]!;
+  });
+  if (embedding) {
+    const perExample = embedding.ids.shape[1];
+    const pairs = idPairCounts(embedding.ids);
+    const gg = hostRowSqNorms(embedding.dInput);
+    for (let i = 0; i < size; i++) {
+      sq[i] = sq[i]! + (gg[i]! * pairs[i]!) / (perExample * perExample);
+    }
+  }
+  return sq;
 }
 
 /**

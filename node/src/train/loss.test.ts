@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, it } from 'vitest';
 import { initTf } from '../tf/backend';
-import { perExampleLoss } from './loss';
+import { perExampleLoss, perExampleLossGradient } from './loss';
 import { expectClose } from './testkit';
 
 beforeAll(async () => {
@@ -71,5 +71,46 @@ describe('perExampleLoss', () => {
     const v = tf.tidy(() => perExampleLoss('mse', tf.tensor2d([[1], [3]]), tf.tensor1d([0, 1])));
     expectClose(v.dataSync(), [1, 4], 0, 'mse');
     v.dispose();
+  });
+
+  it.each([
+    [
+      'mse',
+      () =>
+        tf.tensor2d([
+          [1, 2, 0, -3],
+          [0, 0, 0, 0],
+          [5, -1, 2, 2],
+        ]),
+    ],
+    [
+      'bce-logits',
+      () =>
+        tf.tensor2d([
+          [1, 0, 1, 0],
+          [0, 0, 1, 1],
+          [1, 1, 1, 0],
+        ]),
+    ],
+    ['softmax-ce-logits', () => tf.tensor1d([3, 0, 2], 'int32')],
+  ] as const)('%s: perExampleLossGradient equals tf.grad of the summed loss', (kind, targets) => {
+    const [ours, ref] = tf.tidy(() => {
+      const z = logits();
+      const y = targets();
+      return [
+        perExampleLossGradient(kind, z, y),
+        tf.grad((t: tf.Tensor) => tf.sum(perExampleLoss(kind, t as tf.Tensor2D, y)))(z),
+      ];
+    });
+    expectClose(ours.dataSync(), ref.dataSync(), 1e-6, kind);
+    tf.dispose([ours, ref]);
+  });
+
+  it('perExampleLossGradient takes [B] targets for single-output losses', () => {
+    const g = tf.tidy(() =>
+      perExampleLossGradient('mse', tf.tensor2d([[1], [3]]), tf.tensor1d([0, 1])),
+    );
+    expectClose(g.dataSync(), [2, 4], 0, 'mse [B]');
+    g.dispose();
   });
 });

@@ -21,8 +21,14 @@ export function batchGradients(model: PlainModel, batch: Batch): tf.NamedTensorM
   return tf.tidy(() => {
     const size = batch.x.shape[0];
     const trace = forwardTrace(model, batch.x);
+    // The mean's 1/B is applied where it is cheapest: folded into the loss gradient's constant
+    // for mse and bce (no extra kernel), as example weights scaling the narrow [B, ·] layer
+    // inputs for a wide softmax output.
+    if (model.loss !== 'softmax-ce-logits') {
+      const grads = outputGradients(model, trace, batch.y, 1 / size);
+      return assembleGradients(model, batch.x, trace, grads);
+    }
     const grads = outputGradients(model, trace, batch.y);
-    // Weights 1/B give the mean directly, scaling [B, ·] activations instead of every gradient.
     return assembleGradients(model, batch.x, trace, grads, tf.fill([size], 1 / size));
   });
 }
