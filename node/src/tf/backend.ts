@@ -17,7 +17,7 @@ export interface TfInitResult {
 }
 
 export interface TfInitOptions {
-  /** Where to write the one line naming the chosen backend. Default `console.info`. */
+  /** Where to write the one line naming the chosen backend. Default: stderr (stdout stays free for a command's JSON). */
   log?: (line: string) => void;
 }
 
@@ -55,7 +55,7 @@ async function tryWasm(): Promise<string | undefined> {
 }
 
 async function init(opts: TfInitOptions): Promise<TfInitResult> {
-  const log = opts.log ?? ((line: string) => console.info(line));
+  const log = opts.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const reasons: string[] = [];
   const attempts: [TfBackendName, () => Promise<string | undefined>][] = [
     ['tensorflow', tryTfjsNode],
