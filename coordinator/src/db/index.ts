@@ -5,7 +5,7 @@
  */
 export { openDatabase, redactTarget, DEFAULT_DATABASE_PATH, MEMORY_DATABASE } from './open';
 export type { Database, DatabaseKind, OpenedDatabase } from './open';
-export { bytea, toBytes } from './columns';
+export { bytea, toBytes } from '@coopfl/storage';
 export { SQLSTATE, dbErrorInfo, isReferenceViolation } from './sql-errors';
 export type { DbErrorInfo } from './sql-errors';
 export {
@@ -66,5 +66,5 @@ export type {
   AuditLogEntry,
   NewAuditLogEntry,
 } from './schema';
-export { createTemporaryDatabase } from './temporary';
-export type { TemporaryDatabase } from './temporary';
+export { createTemporaryDatabase } from '@coopfl/storage';
+export type { TemporaryDatabase } from '@coopfl/storage';

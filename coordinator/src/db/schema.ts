@@ -18,7 +18,7 @@ import {
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
-import { bytea, createdAt, oneOf, timestamptz } from './columns';
+import { bytea, createdAt, oneOf, timestamptz } from '@coopfl/storage';
 
 /**
  * The coordinator's tables (DESIGN §3). This file is the source of truth: row types are inferred

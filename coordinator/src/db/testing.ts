@@ -10,7 +10,7 @@ import {
   type OpenedDatabase,
 } from './open';
 import * as schema from './schema';
-import { createTemporaryDatabase } from './temporary';
+import { createTemporaryDatabase } from '@coopfl/storage';
 export { createTemporaryDatabase };
 
 /**
@@ -30,7 +30,7 @@ export interface DatabaseHarness {
 }
 
 /** A PostgreSQL database created for one test file. */
-export type { TemporaryDatabase } from './temporary';
+export type { TemporaryDatabase } from '@coopfl/storage';
 
 /** `DATABASE_URL`, validated; `undefined` when unset or empty. */
 export function postgresTestUrl(): string | undefined {

@@ -50,5 +50,5 @@ export type {
   PrivacySpent,
   ImportRun,
 } from './schema';
-export { createTemporaryDatabase } from './temporary';
-export type { TemporaryDatabase } from './temporary';
+export { createTemporaryDatabase } from '@coopfl/storage';
+export type { TemporaryDatabase } from '@coopfl/storage';

@@ -11,7 +11,7 @@ import {
   type StoreKind,
 } from './open';
 import * as schema from './schema';
-import { createTemporaryDatabase } from './temporary';
+import { createTemporaryDatabase } from '@coopfl/storage';
 
 /**
  * Storage conformance harness (CONVENTIONS §11) for the node: every suite runs on PGlite (in

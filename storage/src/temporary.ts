@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { CoordinatorError } from '../errors';
 import { redactTarget } from './open';
 
 export interface TemporaryDatabase {
@@ -15,7 +14,7 @@ export interface TemporaryDatabase {
  *
  * @example
  * const tmp = await createTemporaryDatabase(process.env.DATABASE_URL!);
- * const { db, close } = await openDatabase(tmp.url);
+ * const { db, close } = await openDrizzle(tmp.url, options);
  * // … then: await close(); await tmp.drop();
  */
 export async function createTemporaryDatabase(baseUrl: string): Promise<TemporaryDatabase> {
@@ -25,11 +24,7 @@ export async function createTemporaryDatabase(baseUrl: string): Promise<Temporar
     await admin.unsafe(`create database "${name}"`);
   } catch (cause) {
     await admin.end({ timeout: 5 });
-    throw new CoordinatorError(
-      'DatabaseUnavailable',
-      `cannot create a test database on ${redactTarget(baseUrl)}`,
-      { cause },
-    );
+    throw new Error(`cannot create a test database on ${redactTarget(baseUrl)}`, { cause });
   }
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
