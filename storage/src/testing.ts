@@ -140,8 +140,7 @@ function describeOne<S extends Record<string, unknown>>(
       get db() {
         return current().opened.db;
       },
-      reset: () =>
-        truncateAll(current().opened.db as DrizzleDatabase<Record<string, unknown>>, schema),
+      reset: () => truncateAll(current().opened.db, schema),
     });
   });
 }
