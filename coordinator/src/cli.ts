@@ -154,13 +154,18 @@ model
   .command('create')
   .requiredOption('--id <id>')
   .requiredOption('--kind <kind>', 'demand, recommendation, fraud, or another kind')
-  .requiredOption('--dim <n>', 'length of the weight vector')
+  .option('--dim <n>', 'length of the weight vector (implied for demand, recommendation, fraud)')
   .option('--config <json>', 'model configuration (JSON), see ModelConfigSchema', '{}')
-  .action(async (o: { id: string; kind: string; dim: string; config: string }, cmd: Command) => {
+  .action(async (o: { id: string; kind: string; dim?: string; config: string }, cmd: Command) => {
     await withContext(cmd, async (ctx, flags) => {
       const m = await createModel(
         ctx,
-        { id: o.id, kind: o.kind, dim: Number(o.dim), config: JSON.parse(o.config) as object },
+        {
+          id: o.id,
+          kind: o.kind,
+          ...(o.dim === undefined ? {} : { dim: Number(o.dim) }),
+          config: JSON.parse(o.config) as object,
+        },
         'cli',
       );
       out(flags, `created model ${m.id} (dim ${m.dim})`, {

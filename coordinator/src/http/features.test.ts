@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, identityKeyPair } from '@coopfl/protocol';
 import { asNoiseMultiplier, epsilonFor, tighterEpsilon } from '@coopfl/protocol/dp';
+import { defaultArchitecture, manifestOf } from '@coopfl/protocol/models';
 import type { AdminClient } from '../client';
 import { NodeClient } from '../client';
 import { loadConfig } from '../config';
@@ -39,6 +40,24 @@ describe('rounds beyond plain FedAvg', () => {
     ({ admin, nodes } = await bootstrapFleet(running, 4));
   }, 60_000);
   afterAll(() => running?.close());
+
+  it('a model of a cooperative kind gets its architecture, dim and shared random start', async () => {
+    const created = await admin.models.create.mutate({ id: 'fr', kind: 'fraud' });
+    const { dim, entries } = manifestOf(defaultArchitecture('fraud'));
+    expect(created.dim).toBe(dim);
+    const w = await nodes[0]!.client.weights('fr', 0);
+    expect(w).toHaveLength(dim);
+    const kernel = w.subarray(entries[0]!.offset, entries[0]!.offset + entries[0]!.size);
+    const bias = w.subarray(entries[1]!.offset, entries[1]!.offset + entries[1]!.size);
+    expect(kernel.some((v) => v !== 0)).toBe(true);
+    expect(bias.every((v) => v === 0)).toBe(true);
+    await expect(admin.models.create.mutate({ id: 'fr2', kind: 'fraud', dim: 10 })).rejects.toThrow(
+      /dim 10 does not match the fraud architecture/,
+    );
+    await expect(admin.models.create.mutate({ id: 'x', kind: 'custom' })).rejects.toThrow(
+      /dim is required for a model of kind "custom"/,
+    );
+  });
 
   it('an evaluation round releases only the average of the members’ metrics', async () => {
     await admin.models.create.mutate({ id: 'ev', kind: 'test', dim: DIM });

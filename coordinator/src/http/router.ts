@@ -157,7 +157,7 @@ export const appRouter = router({
           id: z.string(),
           name: z.string().optional(),
           kind: z.string().min(1),
-          dim: z.number().int().positive(),
+          dim: z.number().int().positive().optional(),
           config: ModelConfigSchema.partial().optional(),
         }),
       )

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ArchitectureSchema } from '@coopfl/protocol/models';
 import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
 
 /**
@@ -13,6 +14,11 @@ import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
  *   collusion better, lower tolerates more dropouts (must exceed ½).
  */
 export const ModelConfigSchema = z.object({
+  /**
+   * The network, for the cooperative's model kinds (demand, recommendation, fraud): members build
+   * it to train and evaluate, and the model's dim is its weight count. Absent for other kinds.
+   */
+  architecture: ArchitectureSchema.optional(),
   strategy: StrategyConfigSchema.default({ kind: 'fedavg', eta: 1 }),
   dp: z
     .object({

@@ -1,4 +1,11 @@
 import { and, desc, eq } from 'drizzle-orm';
+import type { ModelKind } from '@coopfl/protocol/models';
+import {
+  MODEL_KINDS,
+  defaultArchitecture,
+  initialWeights,
+  manifestOf,
+} from '@coopfl/protocol/models';
 import type { CoordinatorContext } from '../context';
 import type { Model, ModelVersion } from '../db';
 import { modelVersions, models } from '../db';
@@ -18,13 +25,19 @@ export async function createModel(
     id: string;
     name?: string;
     kind: string;
-    dim: number;
+    /** Required for kinds other than the cooperative's three, whose dim is their architecture's. */
+    dim?: number;
     config?: ModelConfigInput;
     initialWeights?: Float32Array;
   },
   actor: string,
 ): Promise<Model> {
-  const parsed = ModelConfigSchema.safeParse(input.config ?? {});
+  const known = (MODEL_KINDS as readonly string[]).includes(input.kind);
+  const configInput: ModelConfigInput = { ...input.config };
+  if (known && !configInput.architecture) {
+    configInput.architecture = defaultArchitecture(input.kind as ModelKind);
+  }
+  const parsed = ModelConfigSchema.safeParse(configInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new CoordinatorError(
@@ -38,14 +51,35 @@ export async function createModel(
       'model id must be lowercase letters, digits and dashes',
     );
   }
-  if (!(Number.isInteger(input.dim) && input.dim > 0 && input.dim <= 50_000_000)) {
-    throw new CoordinatorError('BadRequest', 'dim must be an integer in [1, 50,000,000]');
-  }
-  const weights = input.initialWeights ?? new Float32Array(input.dim);
-  if (weights.length !== input.dim) {
+  const arch = parsed.data.architecture;
+  if (arch && arch.kind !== input.kind) {
     throw new CoordinatorError(
       'BadRequest',
-      `initial weights have ${weights.length} entries, dim is ${input.dim}`,
+      `model kind "${input.kind}" but architecture of kind "${arch.kind}"`,
+    );
+  }
+  const archDim = arch ? manifestOf(arch).dim : undefined;
+  const dim = input.dim ?? archDim;
+  if (dim === undefined) {
+    throw new CoordinatorError('BadRequest', `dim is required for a model of kind "${input.kind}"`);
+  }
+  if (archDim !== undefined && dim !== archDim) {
+    throw new CoordinatorError(
+      'BadRequest',
+      `dim ${dim} does not match the ${input.kind} architecture (${archDim} weights)`,
+    );
+  }
+  if (!(Number.isInteger(dim) && dim > 0 && dim <= 50_000_000)) {
+    throw new CoordinatorError('BadRequest', 'dim must be an integer in [1, 50,000,000]');
+  }
+  // A network starts from random weights drawn once here, so every member starts from the same
+  // point; an opaque vector starts at zero.
+  const weights =
+    input.initialWeights ?? (arch ? initialWeights(arch, ctx.random) : new Float32Array(dim));
+  if (weights.length !== dim) {
+    throw new CoordinatorError(
+      'BadRequest',
+      `initial weights have ${weights.length} entries, dim is ${dim}`,
     );
   }
   if (!weights.every(Number.isFinite))
@@ -60,14 +94,14 @@ export async function createModel(
         id: input.id,
         name: input.name ?? input.id,
         kind: input.kind,
-        dim: input.dim,
+        dim,
         config: parsed.data,
       })
       .returning();
     await tx
       .insert(modelVersions)
       .values({ modelId: input.id, version: 0, weights: weightsToBytes(weights) });
-    await audit(tx, actor, 'model.create', input.id, { kind: input.kind, dim: input.dim });
+    await audit(tx, actor, 'model.create', input.id, { kind: input.kind, dim });
     return model!;
   });
 }
