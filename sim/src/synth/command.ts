@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { cryptoReady } from '@coopfl/protocol';
 import { progressLine } from '../progress';
 import { parseOptions } from '../usage';
-import { writeCooperative } from './csv';
-import { generateCooperative } from './generate';
-import { SynthOptions } from './options';
-import { summarizeCooperative } from './summary';
+import {
+  SynthOptions,
+  generateCooperative,
+  summarizeCooperative,
+  writeCooperative,
+} from '@coopfl/node/synth';
 
 const num = z.coerce.number({ error: 'must be a number' });
 const int = num.int('must be an integer');

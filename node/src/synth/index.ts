@@ -1,5 +1,5 @@
 /**
- * Synthetic cooperatives for `coopfl-sim`: seeded shops, customers, orders and fraud in the
+ * Synthetic cooperatives (for `coopfl-sim data synth`, the demo and tests): seeded shops, customers, orders and fraud in the
  * canonical CSV layout (DESIGN.md §3).
  */
 export { generateCooperative } from './generate';
@@ -13,4 +13,3 @@ export { CANONICAL_COLUMNS } from './layout';
 export type { CooperativeTables, Row, TableName } from './layout';
 export { FRAUD_PATTERNS } from './fraud';
 export type { FraudPattern } from './fraud';
-export { registerDataCommands } from './command';
