@@ -49,7 +49,7 @@ export const ROUND_STATUSES = [
   'done',
   'failed',
 ] as const;
-export const SECAGG_EVENT_KINDS = ['message', 'deadline'] as const;
+export const SECAGG_EVENT_KINDS = ['message', 'deadline', 'checkpoint'] as const;
 export const PRIVACY_UNITS = ['member', 'record'] as const;
 
 /** Dashboard and admin-API accounts. `password_hash` is a libsodium pwhash string. */

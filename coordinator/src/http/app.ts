@@ -10,7 +10,7 @@ import type { RoundHost } from '../rounds/host';
 import type { Principal } from '../services/admins';
 import { authenticate } from '../services/admins';
 import { getVersion } from '../services/models';
-import { authenticateNode, recordNonce } from '../services/node-auth';
+import { authenticateNode, releaseNonce } from '../services/node-auth';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { RateLimiter } from './rate-limit';
 import { appRouter } from './router';
@@ -80,12 +80,20 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     }),
   );
 
-  // Who is calling: a signed node request, or a bearer session. Nonces are stored once served.
+  // Who is calling: a signed node request, or a bearer session. A request's nonce is claimed
+  // before it is handled (so a concurrent replay is refused too) and released if it fails, so
+  // refused input leaves nothing stored.
   app.use('*', async (c, next) => {
     c.set('address', c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local');
     if (c.req.header('x-coopfl-member')) {
       const url = new URL(c.req.url);
-      const body = new Uint8Array(await c.req.raw.clone().arrayBuffer());
+      // tRPC reads the raw request itself, so its (small) bodies are read from a clone; binary
+      // routes read Hono's cached copy, so a 400 KB masked input is not streamed twice.
+      const body = new Uint8Array(
+        url.pathname.startsWith('/trpc/')
+          ? await c.req.raw.clone().arrayBuffer()
+          : await c.req.arrayBuffer(),
+      );
       const auth = await authenticateNode(ctx, {
         method: c.req.method,
         path: url.pathname + url.search,
@@ -93,8 +101,11 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
         header: (n) => c.req.header(n),
       });
       c.set('node', auth.member);
-      await next();
-      if (c.res.status < 400) await recordNonce(ctx, auth.member.id, auth.nonce, auth.timestamp);
+      try {
+        await next();
+      } finally {
+        if (c.res.status >= 400) await releaseNonce(ctx, auth.member.id, auth.nonce);
+      }
       return;
     }
     const bearer = /^Bearer (\S+)$/.exec(c.req.header('authorization') ?? '')?.[1];

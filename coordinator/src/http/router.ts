@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId, RoundId } from '@coopfl/protocol';
 import { privacyLedger, roundParticipants, rounds } from '../db';
@@ -102,6 +102,42 @@ export const appRouter = router({
         consent: (await getConsent(ctx.app, ctx.node.id)) ?? null,
       };
     }),
+    /**
+     * The cooperative's models as a member node sees them: id, kind, architecture and latest
+     * version, so the node can fetch the newest global weights for local serving.
+     */
+    models: nodeProcedure.query(async ({ ctx }) =>
+      (await listModels(ctx.app)).map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        dim: m.dim,
+        latestVersion: m.latestVersion,
+        architecture: ModelConfigSchema.parse(m.config).architecture ?? null,
+      })),
+    ),
+    /** The outcome of a round this member was in the cohort of (not another member's rounds). */
+    round: nodeProcedure
+      .input(z.object({ roundId: z.string().max(200) }))
+      .query(async ({ ctx, input }) => {
+        const [p] = await ctx.app.db
+          .select()
+          .from(roundParticipants)
+          .where(
+            and(
+              eq(roundParticipants.roundId, input.roundId as RoundId),
+              eq(roundParticipants.memberId, ctx.node.id),
+            ),
+          );
+        const [r] = p
+          ? await ctx.app.db
+              .select()
+              .from(rounds)
+              .where(eq(rounds.id, input.roundId as RoundId))
+          : [];
+        if (!r)
+          throw new CoordinatorError('NotFound', `no round "${input.roundId}" of this member`);
+        return roundSummary(r);
+      }),
     setConsent: nodeProcedure
       .input(ConsentSchema)
       .mutation(({ ctx, input }) => setConsent(ctx.app, ctx.node.id, input, ctx.node.id)),

@@ -61,18 +61,24 @@ describe('ActiveRound', () => {
     expect(plaintextGap(outcome.result, s.inputs).sum).toBeLessThanOrEqual(
       quantizationBound(s.config.quant, 6),
     );
-    expect(s.events).toHaveLength(24);
+    // 4 stages × 6 messages, plus the masked stage's checkpoint; masked inputs are receipts only.
+    expect(s.events).toHaveLength(25);
+    const masked = s.events.filter((e) => e.stage === 'masked');
+    expect(masked.map((e) => e.kind)).toEqual([...Array<string>(6).fill('message'), 'checkpoint']);
+    expect(masked.slice(0, 6).every((e) => e.payload === null)).toBe(true);
+    expect(masked[6]!.payload!.length).toBe(4 * (1 + 6 + s.config.dim + 1));
     // A rejected message (a replay) is not logged and changes nothing.
     round = ActiveRound.restore(s.config, s.log, s.events.slice(0, 3));
     await expect(round.submit(0, s.events[0]!.payload!)).rejects.toMatchObject({ code: 'Replay' });
-    expect(s.events).toHaveLength(24);
+    expect(s.events).toHaveLength(25);
   });
 
-  it('after a crash at any point, replaying the log resumes the round with the same sum', async () => {
+  it('after a crash outside the masked stage, replaying the log resumes with the same sum', async () => {
     const reference = setup(5);
     // Run once to learn the full, ordered log; a dropout makes the deadline path part of it.
     const round = ActiveRound.restore(reference.config, reference.log);
     const skip = new Set([4]);
+    const maskedInputs = new Map<number, Uint8Array>();
     for (let stage = 0; stage < 4; stage++) {
       for (const [i, bytes] of clientMessages(
         round,
@@ -80,6 +86,7 @@ describe('ActiveRound', () => {
         stage,
         stage >= 2 ? skip : new Set(),
       )) {
+        if (stage === 2) maskedInputs.set(i, bytes);
         await round.submit(i, bytes);
       }
       if (stage === 2) await round.deadline('masked');
@@ -89,7 +96,10 @@ describe('ActiveRound', () => {
     if (!full.ok) return;
     expect(full.result.dropped).toEqual([4]);
     const events = reference.events.slice();
+    const firstMasked = events.findIndex((e) => e.stage === 'masked');
+    const checkpointAt = events.findIndex((e) => e.kind === 'checkpoint');
     for (let cut = 0; cut <= events.length; cut++) {
+      if (cut > firstMasked && cut <= checkpointAt) continue; // the next test
       const replayed: RoundEvent[] = [];
       const restarted = ActiveRound.restore(
         reference.config,
@@ -98,13 +108,45 @@ describe('ActiveRound', () => {
       );
       // The rest of the log arrives after the restart, as the clients retry.
       for (const e of events.slice(cut)) {
-        if (e.kind === 'deadline') await restarted.deadline(e.stage);
-        else await restarted.submit(e.clientIndex!, e.payload!);
+        if (e.kind === 'deadline' || e.kind === 'checkpoint') await restarted.deadline(e.stage);
+        else await restarted.submit(e.clientIndex!, e.payload ?? maskedInputs.get(e.clientIndex!)!);
       }
       const outcome = restarted.outcome!;
       expect(outcome.ok).toBe(true);
       if (outcome.ok) expect(Array.from(outcome.result.sum)).toEqual(Array.from(full.result.sum));
       expect(replayed.map((e) => e.seq)).toEqual(events.slice(cut).map((e) => e.seq));
+    }
+  });
+
+  it('a crash while masked inputs arrive loses those inputs; their senders count as dropped', async () => {
+    for (const lostCount of [1, 2, 3]) {
+      const s = setup(8);
+      const round = ActiveRound.restore(s.config, s.log);
+      for (let stage = 0; stage < 2; stage++) {
+        for (const [i, bytes] of clientMessages(round, s.clients, stage, new Set()))
+          await round.submit(i, bytes);
+      }
+      const masked = clientMessages(round, s.clients, 2, new Set());
+      for (const [i, bytes] of masked.slice(0, lostCount)) await round.submit(i, bytes);
+      // Crash: a new coordinator process rebuilds the round from the log alone.
+      const restarted = ActiveRound.restore(s.config, s.log, s.events.slice());
+      expect(restarted.stage).toBe('masked');
+      for (const [i, bytes] of masked.slice(lostCount)) await restarted.submit(i, bytes);
+      await restarted.deadline('masked');
+      for (const [i, bytes] of clientMessages(restarted, s.clients, 3, new Set()))
+        await restarted.submit(i, bytes);
+      const outcome = restarted.outcome!;
+      const survivors = masked.slice(lostCount).map(([i]) => i);
+      if (survivors.length < s.config.threshold) {
+        expect(outcome.ok).toBe(false);
+        continue;
+      }
+      if (!outcome.ok) throw outcome.error;
+      expect(outcome.result.survivors).toEqual(survivors);
+      // plaintextGap sums the inputs of the result's survivors only.
+      expect(plaintextGap(outcome.result, s.inputs).sum).toBeLessThanOrEqual(
+        quantizationBound(s.config.quant, survivors.length),
+      );
     }
   });
 });

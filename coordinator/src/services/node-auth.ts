@@ -16,9 +16,9 @@ export interface SignedRequest {
 
 /**
  * Authenticates a member node's request (DESIGN §9): a known member with an active key, a valid
- * signature, a timestamp inside the freshness window and a nonce not seen before. Nothing is
- * written here; {@link recordNonce} stores the nonce once the request has been served, so a
- * refused request leaves no row behind.
+ * signature, a timestamp inside the freshness window and a nonce not seen before, which it
+ * claims (stores) in the same statement as the check. The caller releases it with
+ * {@link releaseNonce} if the request then fails, so a refused request leaves no row behind.
  */
 export async function authenticateNode(
   ctx: CoordinatorContext,
@@ -59,24 +59,33 @@ export async function authenticateNode(
       `request timestamp is ${Math.round(skew / 1000)} s off the coordinator's clock`,
     );
   }
-  const seen = await ctx.db
-    .select({ nonce: requestNonces.nonce })
-    .from(requestNonces)
-    .where(and(eq(requestNonces.memberId, member.id), eq(requestNonces.nonce, h.nonce)));
-  if (seen.length > 0)
+  // Claimed in one statement: a nonce already stored is a replay.
+  const claimed = await ctx.db
+    .insert(requestNonces)
+    .values({
+      memberId: member.id,
+      nonce: h.nonce,
+      expiresAt: new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
+    })
+    .onConflictDoNothing()
+    .returning({ nonce: requestNonces.nonce });
+  if (claimed.length === 0)
     throw new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served');
   return { member, nonce: h.nonce, timestamp: h.timestamp };
 }
 
-/** Remembers a served request's nonce until it could no longer pass the freshness check. */
-export async function recordNonce(
+/**
+ * Releases the nonce of a request that failed, so that refused input leaves nothing stored (a
+ * replay of a failed request fails the same way, or is refused by the state it would change).
+ */
+export async function releaseNonce(
   ctx: CoordinatorContext,
   memberId: NodeId,
   nonce: string,
-  timestamp: number,
 ): Promise<void> {
-  const expiresAt = new Date(timestamp + 2 * ctx.config.requestMaxAgeMs);
-  await ctx.db.insert(requestNonces).values({ memberId, nonce, expiresAt }).onConflictDoNothing();
+  await ctx.db
+    .delete(requestNonces)
+    .where(and(eq(requestNonces.memberId, memberId), eq(requestNonces.nonce, nonce)));
 }
 
 /** Deletes nonces past their expiry (they can no longer be replayed: the timestamp is stale). */

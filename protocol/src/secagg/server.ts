@@ -51,8 +51,28 @@ export type ServerState =
   | { stage: 'done'; config: SecAggConfig; result: AggregateResult }
   | { stage: 'failed'; config: SecAggConfig; error: ProtocolError };
 
+/**
+ * What drives the server: a client message, a stage deadline, or a masked-stage checkpoint.
+ *
+ * A checkpoint closes the masked-input stage with a stored total — the running sum and who is in
+ * it — instead of replaying every masked input. A coordinator that persists one checkpoint per
+ * round rather than every client's vector (n × dim words) restores from it after a restart.
+ */
 export type ServerEvent =
-  { type: 'message'; bytes: Uint8Array } | { type: 'deadline'; stage: ServerStage };
+  | { type: 'message'; bytes: Uint8Array }
+  | { type: 'deadline'; stage: ServerStage }
+  | { type: 'checkpoint'; stage: 'masked'; survivors: readonly number[]; sum: Uint32Array };
+
+/**
+ * The masked-input stage's running total (the survivors U3 and the sum of their masked inputs),
+ * while the stage collects and after it closed; what a {@link ServerEvent} checkpoint restores.
+ */
+export function maskedTotals(
+  state: ServerState,
+): { survivors: number[]; sum: Uint32Array } | undefined {
+  if (state.stage !== 'masked' && state.stage !== 'unmask') return undefined;
+  return { survivors: [...state.u3].sort((a, b) => a - b), sum: state.sum };
+}
 
 /** A message for one client, by index. */
 export interface Outgoing {
@@ -113,6 +133,7 @@ export function serverNext(state: ServerState, event: ServerEvent): Step<ServerS
   }
   const s = state;
   if (event.type === 'deadline') return closeStage(s);
+  if (event.type === 'checkpoint') return restoreMasked(s, event);
   const accepted = guard<ServerState, Outgoing>(state, () => {
     const msg = openClientMessage(event.bytes, s.config.digest, (i) => s.config.identityKeys[i]);
     receive(s, msg, event.bytes);
@@ -123,6 +144,38 @@ export function serverNext(state: ServerState, event: ServerEvent): Step<ServerS
     s.stage
   ];
   return received.size === expectedCount(s) ? closeStage(s) : accepted;
+}
+
+/**
+ * `sum += v` mod 2^32 (Int32 views and `| 0` keep V8 in wrapping integer arithmetic). A small
+ * function of its own so V8 optimises the loop; inlined in `receive` it ran interpreted, ~20×
+ * slower (25 ns a word, 130 ms for 50 × 100k words in `bench round`).
+ */
+function addInto(sum: Int32Array, v: Int32Array): void {
+  for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) | 0;
+}
+
+function restoreMasked(
+  s: { stage: ServerStage } & Collecting,
+  event: { survivors: readonly number[]; sum: Uint32Array },
+): Step<ServerState, Outgoing> {
+  const bad = (why: string) => ({
+    ok: false as const,
+    state: s as ServerState,
+    error: new ProtocolError('MalformedMessage', `masked-stage checkpoint ${why}`),
+  });
+  if (s.stage !== 'masked') return bad(`during the ${s.stage} stage`);
+  if (s.u3.size > 0) return bad('after masked inputs were received');
+  if (event.sum.length !== s.config.dim + 1) {
+    return bad(`has ${event.sum.length} words, expected ${s.config.dim + 1}`);
+  }
+  const survivors = new Set(event.survivors);
+  if (survivors.size !== event.survivors.length || [...survivors].some((u) => !s.u2.has(u))) {
+    return bad('names a client that did not send shares, or one twice');
+  }
+  s.sum.set(event.sum);
+  for (const u of survivors) s.u3.add(u);
+  return closeStage(s);
 }
 
 function receive(
@@ -174,9 +227,10 @@ function receive(
           `masked input from client ${msg.from} has ${msg.masked.length} words, expected ${config.dim + 1}`,
         );
       }
-      const sum = new Int32Array(s.sum.buffer);
-      const v = new Int32Array(msg.masked.buffer, msg.masked.byteOffset, msg.masked.length);
-      for (let i = 0; i < sum.length; i++) sum[i] = (sum[i]! + v[i]!) | 0;
+      addInto(
+        new Int32Array(s.sum.buffer),
+        new Int32Array(msg.masked.buffer, msg.masked.byteOffset, msg.masked.length),
+      );
       s.u3.add(msg.from);
       return;
     }

@@ -19,7 +19,10 @@ export interface CoordinatorProcess {
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/cli.ts', ...args], {
+  // COOPFL_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the coordinator (open in Chrome DevTools).
+  const prof = process.env.COOPFL_BENCH_CPU_PROF;
+  const flags = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
+  return spawn(process.execPath, [...flags, '--import', 'tsx', 'coordinator/src/cli.ts', ...args], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,2 @@
+ALTER TABLE "secagg_events" DROP CONSTRAINT "secagg_events_kind_check";--> statement-breakpoint
+ALTER TABLE "secagg_events" ADD CONSTRAINT "secagg_events_kind_check" CHECK ("secagg_events"."kind" in ('message', 'deadline', 'checkpoint'));
