@@ -33,7 +33,10 @@ export function toCsv<T extends TableName>(table: T, rows: readonly Row<T>[]): s
 
 /** The tables present, in file order. */
 export function presentTables(tables: CooperativeTables): TableName[] {
-  const names: TableName[] = ['products', 'customers', 'orders', 'order_items', 'fraud_labels'];
+  const names: TableName[] = ['products', 'customers', 'orders', 'order_items'];
+  // No labels at all (a public data set without them) is no file: the fraud model then skips the
+  // shop instead of learning "never fraud".
+  if (tables.fraud_labels.length > 0) names.push('fraud_labels');
   if (tables.daily_sales) names.push('daily_sales');
   return names;
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { cryptoReady } from '@coopfl/protocol';
+import { registerConvertCommands } from '../data/command';
 import { progressLine } from '../progress';
 import { parseOptions } from '../usage';
 import {
@@ -47,6 +48,7 @@ const SynthFlags = z.object({
  */
 export function registerDataCommands(program: Command): void {
   const data = program.command('data').description('synthetic and imported shop data');
+  registerConvertCommands(data);
   data
     .command('synth')
     .description('generate a synthetic cooperative as canonical CSV files (one directory)')
