@@ -1,8 +1,32 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { defaultArchitecture, type Architecture, type ModelKind } from '@coopfl/protocol/models';
 import { buildModel, type Batch, type PlainModel } from './model';
 
-/** The three reference models of the performance notes (issue 5), by name. */
-export type ReferenceModelName = 'R1' | 'R2' | 'R3';
+/**
+ * Models the training benchmark measures: the three reference models of the performance notes
+ * (issue 5) and the cooperative's three default networks (`defaultArchitecture`).
+ */
+export type ReferenceModelName = 'R1' | 'R2' | 'R3' | ModelKind;
+export const REFERENCE_MODELS: readonly ReferenceModelName[] = [
+  'R1',
+  'R2',
+  'R3',
+  'demand',
+  'recommendation',
+  'fraud',
+];
+
+/** The {@link ModelSpec} of an architecture (the shared shape, as members build it). */
+export function specOf(arch: Architecture, seed?: number) {
+  return {
+    ...(arch.embedding
+      ? { embedding: { vocab: arch.embedding.vocab, dim: arch.embedding.dim } }
+      : { inputDim: arch.inputDim! }),
+    layers: arch.layers,
+    loss: arch.loss,
+    ...(seed === undefined ? {} : { seed }),
+  };
+}
 
 /** R3's catalogue size and history length. */
 export const R3_ITEMS = 5000;
@@ -50,6 +74,8 @@ export function referenceModel(name: ReferenceModelName, seed = 1): PlainModel {
         loss: 'softmax-ce-logits',
         seed,
       });
+    default:
+      return buildModel(specOf(defaultArchitecture(name), seed));
   }
 }
 
@@ -78,6 +104,23 @@ export function syntheticBatch(name: ReferenceModelName, size: number, seed = 7)
           x: tf.randomUniform<tf.Rank.R2>([size, R3_HISTORY], 0, R3_ITEMS, 'int32', seed),
           y: tf.randomUniform([size], 0, R3_ITEMS, 'int32', seed + 1),
         };
+      default: {
+        const arch = defaultArchitecture(name);
+        const out = arch.layers[arch.layers.length - 1]!.units;
+        if (arch.embedding) {
+          const { vocab, history } = arch.embedding;
+          return {
+            x: tf.randomUniform<tf.Rank.R2>([size, history], 1, vocab, 'int32', seed),
+            y: tf.randomUniform([size], 1, vocab, 'int32', seed + 1),
+          };
+        }
+        const x = tf.randomNormal<tf.Rank.R2>([size, arch.inputDim!], 0, 1, 'float32', seed);
+        if (arch.loss === 'bce-logits') {
+          const y = tf.greater(tf.randomUniform([size], 0, 1, 'float32', seed + 1), 0.97);
+          return { x, y: tf.cast(y, 'float32') };
+        }
+        return { x, y: tf.randomNormal([size, out], 0, 1, 'float32', seed + 1) };
+      }
     }
   });
 }

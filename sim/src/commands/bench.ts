@@ -3,10 +3,12 @@ import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { benchDpSgd } from '@coopfl/node';
+import { REFERENCE_MODELS, benchDpSgd } from '@coopfl/node';
+import type { ReferenceModelName } from '@coopfl/node';
 import { benchRound } from '../bench/round';
 import { benchSecAgg } from '../bench/secagg';
 import { progressLine } from '../progress';
+import { UsageError } from '../usage';
 import { parseOptions } from '../usage';
 
 const SecAggOptions = z.object({
@@ -94,13 +96,22 @@ export function registerBenchCommands(program: Command): void {
   bench
     .command('training')
     .description(
-      'training step time and throughput on the active TF.js backend, plain and DP-SGD (R1–R3)',
+      'training step time and throughput on the active TF.js backend, plain and DP-SGD (R1–R3 and the default demand, recommendation and fraud networks)',
     )
-    .option('--models <list>', 'reference models', 'R1,R2,R3')
+    .option('--models <list>', 'models', REFERENCE_MODELS.join(','))
     .option('--steps <n>', 'timed steps per model', '20')
     .action(async (raw: { models: string; steps: string }) => {
-      const models = raw.models.split(',').map((m) => m.trim()) as ('R1' | 'R2' | 'R3')[];
-      const results = await benchDpSgd({ models, steps: Number(raw.steps) });
+      const models = raw.models.split(',').map((m) => m.trim());
+      const unknown = models.find((m) => !(REFERENCE_MODELS as readonly string[]).includes(m));
+      if (unknown !== undefined) {
+        throw new UsageError(
+          `--models: unknown model "${unknown}" (one of ${REFERENCE_MODELS.join(', ')})`,
+        );
+      }
+      const results = await benchDpSgd({
+        models: models as ReferenceModelName[],
+        steps: Number(raw.steps),
+      });
       process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
     });
 
@@ -134,8 +145,8 @@ export function registerBenchCommands(program: Command): void {
         );
         results.push(r);
       }
-      process.stderr.write('training: R1, R2, R3 plain and DP-SGD steps…\n');
-      for (const t of await benchDpSgd({ steps: 20 })) {
+      process.stderr.write(`training: ${REFERENCE_MODELS.join(', ')} plain and DP-SGD steps…\n`);
+      for (const t of await benchDpSgd({ models: REFERENCE_MODELS, steps: 20 })) {
         process.stderr.write(
           `${t.model}: ${Math.round(t.samples_per_s_plain)} samples/s plain; DP-SGD step ${t.ratio.toFixed(2)}× plain (${t.backend})\n`,
         );
