@@ -74,7 +74,9 @@ export function referenceModel(name: ReferenceModelName, seed = 1): PlainModel {
         loss: 'softmax-ce-logits',
         seed,
       });
-    default:
+    case 'demand':
+    case 'recommendation':
+    case 'fraud':
       return buildModel(specOf(defaultArchitecture(name), seed));
   }
 }
@@ -104,7 +106,9 @@ export function syntheticBatch(name: ReferenceModelName, size: number, seed = 7)
           x: tf.randomUniform<tf.Rank.R2>([size, R3_HISTORY], 0, R3_ITEMS, 'int32', seed),
           y: tf.randomUniform([size], 0, R3_ITEMS, 'int32', seed + 1),
         };
-      default: {
+      case 'demand':
+      case 'recommendation':
+      case 'fraud': {
         const arch = defaultArchitecture(name);
         const out = arch.layers[arch.layers.length - 1]!.units;
         if (arch.embedding) {
