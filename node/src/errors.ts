@@ -23,6 +23,20 @@ export const NODE_ERROR_CODES = {
   StoreSchemaMismatch: 'StoreSchemaMismatch',
   /** An import cannot proceed at all (unreadable directory or file); bad rows are reported instead. */
   ImportFailed: 'ImportFailed',
+  /** The node has not joined a cooperative yet (no config in its data directory). */
+  NotInitialized: 'NotInitialized',
+  /** The node's data directory already holds a joined node (init refuses to overwrite it). */
+  AlreadyInitialized: 'AlreadyInitialized',
+  /** The coordinator cannot be reached (network error, 5xx) within the retry budget. */
+  CoordinatorUnavailable: 'CoordinatorUnavailable',
+  /** The coordinator refused a request (4xx): the message is the coordinator's. */
+  CoordinatorRejected: 'CoordinatorRejected',
+  /** The coordinator is not the one this node trusts (key fingerprint or signature mismatch). */
+  UntrustedCoordinator: 'UntrustedCoordinator',
+  /** No local model version exists yet for a model (serving before the first round). */
+  NoModel: 'NoModel',
+  /** The shop's data is too small or too thin for a model (no usable series, no fraud to learn from). */
+  InsufficientData: 'InsufficientData',
 } as const;
 
 export type NodeErrorCode = keyof typeof NODE_ERROR_CODES;

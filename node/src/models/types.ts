@@ -49,6 +49,11 @@ export interface PrepareOptions {
    */
   readonly validationFraction?: number;
   readonly testFraction?: number;
+  /**
+   * The shop whose rows to use when the store database holds several (`store_id`), e.g. a
+   * cooperative imported for a demo or the simulator. Omitted: the database must hold one shop.
+   */
+  readonly storeId?: string;
 }
 
 /**
