@@ -170,6 +170,18 @@ export const identityKeys = coopflSchema.table(
   (t) => [check('identity_keys_purpose_check', oneOf(t.purpose, KEY_PURPOSES))],
 );
 
+/**
+ * The cooperative's models this node knows (from the coordinator's signed model list): kind and
+ * network, so the node can serve a stored version without asking the coordinator.
+ */
+export const knownModels = coopflSchema.table('models', {
+  modelId: text('model_id').primaryKey(),
+  kind: text('kind').notNull(),
+  /** The network (`ArchitectureSchema`), parsed with zod where it is used. */
+  architecture: jsonb('architecture').$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+});
+
 /** Global models received from the coordinator and local fine-tunes, weights as float32 LE. */
 export const modelVersions = coopflSchema.table(
   'model_versions',
@@ -194,7 +206,34 @@ export const consent = coopflSchema.table('consent', {
   /** Further settings (e.g. share evaluation metrics), parsed with zod where they are used. */
   settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  /** When this setting last reached the coordinator's mirror (null: not yet, re-sync on start). */
+  syncedAt: timestamptz('synced_at'),
 });
+
+export const ROUND_OUTCOMES = ['joined', 'refused', 'done', 'failed', 'error'] as const;
+
+/**
+ * Rounds this node was asked to take part in and what became of them: the member's own audit
+ * trail (status, consent refusals) and, after a restart, the record that a round's SecAgg keys
+ * were already advertised by a process that is gone (so it is not joined twice).
+ */
+export const nodeRounds = coopflSchema.table(
+  'rounds',
+  {
+    roundId: text('round_id').primaryKey(),
+    modelId: text('model_id').notNull(),
+    kind: text('kind').notNull(),
+    outcome: text('outcome', { enum: ROUND_OUTCOMES }).notNull(),
+    /** Why it was refused or failed (names, never values). */
+    reason: text('reason'),
+    resultVersion: integer('result_version'),
+    updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    check('rounds_outcome_check', oneOf(t.outcome, ROUND_OUTCOMES)),
+    index('rounds_updated_at_idx').on(t.updatedAt),
+  ],
+);
 
 /** Metrics measured on the node's own data (never rows). */
 export const localMetrics = coopflSchema.table(
@@ -211,13 +250,25 @@ export const localMetrics = coopflSchema.table(
   (t) => [index('local_metrics_model_name_idx').on(t.modelId, t.name, t.createdAt)],
 );
 
-/** Privacy spent by local DP-SGD, one row per training run, for the node's own accountant. */
+export const PRIVACY_UNITS = ['member', 'record'] as const;
+export const PRIVACY_MECHANISMS = ['gaussian', 'skellam'] as const;
+
+/**
+ * Privacy spent, for the node's own accountant: member-level rows (one per federated round with
+ * DP the node took part in, mirroring the coordinator's ledger) and record-level rows (one per
+ * local DP-SGD training run).
+ */
 export const privacySpent = coopflSchema.table(
   'privacy_spent',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
     modelId: text('model_id').notNull(),
     roundId: text('round_id'),
+    /** Member-level (federated round) or record-level (local DP-SGD). */
+    unit: text('unit', { enum: PRIVACY_UNITS }).notNull().default('record'),
+    mechanism: text('mechanism', { enum: PRIVACY_MECHANISMS }).notNull().default('gaussian'),
+    /** Mechanism parameters beyond the noise multiplier (Skellam: mu and sensitivities). */
+    params: jsonb('params').$type<Record<string, number>>().notNull().default({}),
     noiseMultiplier: doublePrecision('noise_multiplier').notNull(),
     samplingRate: doublePrecision('sampling_rate').notNull(),
     steps: integer('steps').notNull(),
@@ -231,6 +282,8 @@ export const privacySpent = coopflSchema.table(
       sql`${t.noiseMultiplier} > 0 and ${t.samplingRate} > 0 and ${t.samplingRate} <= 1 and ${t.steps} >= 1 and ${t.epsilon} >= 0 and ${t.delta} > 0 and ${t.delta} < 1`,
     ),
     index('privacy_spent_model_idx').on(t.modelId),
+    check('privacy_spent_unit_check', oneOf(t.unit, PRIVACY_UNITS)),
+    check('privacy_spent_mechanism_check', oneOf(t.mechanism, PRIVACY_MECHANISMS)),
   ],
 );
 

@@ -1,0 +1,41 @@
+/**
+ * What the node's client loop reports, for the CLI's progress line, logs and tests. Events name
+ * rounds, models and reasons, never data values, weights or keys.
+ */
+export type NodeEvent =
+  | { type: 'poll'; tasks: number; status: string }
+  | { type: 'retry'; attempt: number; delayMs: number; reason: string }
+  | { type: 'reconnected'; afterAttempts: number }
+  | { type: 'consent-synced' }
+  | { type: 'consent-sync-failed'; reason: string }
+  | {
+      type: 'refused';
+      roundId: string;
+      modelId: string;
+      reason: RefusalReason;
+      detail: string;
+    }
+  | { type: 'round-joined'; roundId: string; modelId: string; kind: 'train' | 'eval' }
+  | { type: 'trained'; roundId: string; modelId: string; examples: number; clipped: boolean }
+  | { type: 'evaluated'; roundId: string; modelId: string; metrics: Record<string, number> }
+  | {
+      type: 'round-finished';
+      roundId: string;
+      modelId: string;
+      kind: 'train' | 'eval';
+      status: string;
+      resultVersion: number | null;
+    }
+  | { type: 'round-error'; roundId: string; modelId: string; reason: string }
+  | { type: 'privacy-spent'; modelId: string; roundId: string; epsilon: number }
+  | { type: 'model-stored'; modelId: string; version: number };
+
+/**
+ * Why a node declines a task (DESIGN §4 step 2): it never takes part against its own consent or
+ * privacy budget, nor in a round it can no longer join correctly.
+ */
+export type RefusalReason =
+  'consent' | 'budget' | 'unsupported' | 'late' | 'no-data' | 'metrics' | 'mismatch';
+
+/** Called for each event; must not throw (errors in it are ignored). */
+export type NodeEventSink = (event: NodeEvent) => void;

@@ -1,0 +1,281 @@
+import type { KeyPair, NodeId, RandomSource } from '@coopfl/protocol';
+import type { ClientInput } from '@coopfl/protocol/secagg';
+import { createClient, runClient } from '@coopfl/protocol/secagg';
+import { asDelta, asEpsilon } from '@coopfl/protocol/dp';
+import type { PrivacyEvent } from '@coopfl/protocol/dp';
+import { clipUpdate } from '@coopfl/protocol/strategy';
+import type { Architecture, ModelKind } from '@coopfl/protocol/models';
+import { manifestOf } from '@coopfl/protocol/models';
+import type { Consent, NodeClient, RoundConfig, TaskBody } from '@coopfl/coordinator/client';
+import {
+  allowsModel,
+  roundEvent,
+  secAggConfigOf,
+  skellamRoundEvent,
+} from '@coopfl/coordinator/client';
+import { isCoopNodeError } from '../errors';
+import type { ModelRuntime, PreparedData } from '../models/types';
+import type { StoreDatabase } from '../store/open';
+import type { NodeEventSink, RefusalReason } from './events';
+import { sleep } from './backoff';
+import {
+  memberLedger,
+  readConsent,
+  recordMemberEvent,
+  recordRound,
+  roundRecord,
+  saveKnownModel,
+  saveLocalMetrics,
+  saveModelVersion,
+} from './state';
+
+/** Everything one task needs from its node. */
+export interface TaskContext {
+  readonly db: StoreDatabase;
+  readonly memberId: NodeId;
+  readonly identity: KeyPair;
+  /** Client used for weights and the round channel (long retry budget: rides out restarts). */
+  readonly client: NodeClient;
+  readonly runtimes: Partial<Record<ModelKind, ModelRuntime>>;
+  /** Prepared data per kind and network, cached by the loop. */
+  readonly prepared: (kind: ModelKind, arch: Architecture) => Promise<PreparedData>;
+  readonly random: RandomSource;
+  readonly onEvent: NodeEventSink;
+  /** Long-poll time of the round channel. */
+  readonly channelPollMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** A task the node declines (consent, budget, …): it simply does not take part. */
+export class Refusal extends Error {
+  override readonly name = 'Refusal';
+  constructor(
+    readonly reason: RefusalReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}
+
+/**
+ * The ε cap that applies to a model for this member: the cooperative's budget, lowered by the
+ * member's own cap for the model id (or, failing that, its kind).
+ */
+export function epsilonCap(rc: RoundConfig, kind: string, consent: Consent): number {
+  const own = consent.epsilonCaps[rc.modelId] ?? consent.epsilonCaps[kind] ?? Infinity;
+  return Math.min(rc.model.dp.epsilonBudget, own);
+}
+
+/**
+ * The member-level privacy event this round adds, computed exactly as the coordinator's ledger
+ * does (`roundEvent` / `skellamRoundEvent`); undefined when the round spends nothing (no DP, or
+ * an evaluation round — the coordinator accounts training rounds only).
+ */
+export function roundPrivacyEvent(rc: RoundConfig, memberId: NodeId): PrivacyEvent | undefined {
+  const dp = rc.model.dp;
+  if (rc.kind !== 'train' || dp.mode === 'off') return undefined;
+  const at = new Date();
+  if (dp.mode === 'distributed') {
+    if (!rc.noise) throw new Refusal('mismatch', 'a distributed-DP round without a noise plan');
+    return skellamRoundEvent(rc.modelId, memberId, rc.noise.skellam, rc.model.samplingRate, at);
+  }
+  return roundEvent(rc.modelId, memberId, dp.noiseMultiplier, rc.model.samplingRate, at);
+}
+
+/**
+ * Checks consent and the remaining privacy budget for a task, locally (the node's settings are
+ * authoritative, DESIGN §8): throws {@link Refusal} when either forbids taking part.
+ */
+export async function checkTask(
+  db: StoreDatabase,
+  memberId: NodeId,
+  rc: RoundConfig,
+): Promise<{ arch: Architecture; kind: ModelKind; privacy?: PrivacyEvent }> {
+  const arch = rc.model.architecture;
+  if (!arch) throw new Refusal('unsupported', `model "${rc.modelId}" has no known network`);
+  const { consent } = await readConsent(db);
+  if (!allowsModel(consent, { id: rc.modelId, kind: arch.kind })) {
+    throw new Refusal('consent', `consent does not include model "${rc.modelId}"`);
+  }
+  const privacy = roundPrivacyEvent(rc, memberId);
+  if (privacy) {
+    const cap = epsilonCap(rc, arch.kind, consent);
+    const ledger = await memberLedger(db, rc.modelId, memberId, rc.model.dp.delta);
+    const check = ledger.wouldExceed(
+      { epsilon: asEpsilon(cap), delta: asDelta(rc.model.dp.delta), unit: 'member' },
+      privacy,
+    );
+    if (check.exceeds) {
+      throw new Refusal(
+        'budget',
+        `model "${rc.modelId}": ε would reach ${check.epsilonAfter.toFixed(3)} > cap ${cap}`,
+      );
+    }
+    return { arch, kind: arch.kind, privacy };
+  }
+  return { arch, kind: arch.kind };
+}
+
+/** Clamps a metric into the evaluation round's quantization range. */
+const clampTo = (v: number, r: number) => Math.min(r, Math.max(-r, v));
+
+/** Builds this member's secure-aggregation input: a clipped update, or its metrics. */
+async function inputFor(
+  ctx: TaskContext,
+  rc: RoundConfig,
+  arch: Architecture,
+  kind: ModelKind,
+): Promise<ClientInput> {
+  const runtime = ctx.runtimes[kind];
+  if (!runtime) throw new Refusal('unsupported', `this node has no ${kind} model`);
+  const dim = manifestOf(arch).dim;
+  const global = await ctx.client.weights(rc.modelId, rc.baseVersion);
+  if (global.length !== dim) {
+    throw new Refusal('mismatch', `weights have ${global.length} entries, the network ${dim}`);
+  }
+  await saveKnownModel(ctx.db, rc.modelId, arch);
+  // A shop without the data a model needs (no fraud labels, too few orders) sits the model out.
+  const data = await ctx.prepared(kind, arch).catch((err: unknown) => {
+    if (isCoopNodeError(err, 'InsufficientData') || isCoopNodeError(err, 'StoreSchemaMismatch')) {
+      throw new Refusal('no-data', reasonOf(err));
+    }
+    throw err;
+  });
+  if (rc.kind === 'eval') {
+    const metrics = runtime.evaluate(arch, global, data, 'test');
+    await saveLocalMetrics(ctx.db, rc.modelId, rc.baseVersion, metrics, data.counts.test);
+    ctx.onEvent({ type: 'evaluated', roundId: rc.roundId, modelId: rc.modelId, metrics });
+    // A metric this shop cannot measure (e.g. PR-AUC without a fraud case in its test split) is
+    // not guessed: the node stays out of the average rather than biasing it.
+    const missing = rc.metrics.filter((m) => !Number.isFinite(metrics[m]));
+    if (missing.length > 0) {
+      throw new Refusal('metrics', `no value for metric ${missing.join(', ')} on this shop's data`);
+    }
+    const range = rc.secagg.clipRange;
+    return {
+      vector: rc.metrics.map((m) => clampTo(metrics[m]!, range)),
+      weight: Math.min(Math.max(data.counts.test, 1), rc.secagg.maxWeight),
+    };
+  }
+  if (rc.secagg.dim !== dim) {
+    throw new Refusal('mismatch', `round dim ${rc.secagg.dim} differs from the network's ${dim}`);
+  }
+  if (data.counts.train === 0) throw new Refusal('no-data', 'no training examples');
+  const t = rc.model.training;
+  const result = await runtime.train(arch, global, data, {
+    epochs: t.epochs,
+    learningRate: t.learningRate,
+    batchSize: t.batchSize,
+    mu: t.mu,
+    random: ctx.random,
+  });
+  // Δ = w_local − w_global, clipped to C: SecAgg's clipRange is C, and under DP C bounds each
+  // member's influence on the sum.
+  const delta = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) delta[i] = result.weights[i]! - global[i]!;
+  const { clipped, scale } = clipUpdate(delta, rc.secagg.clipRange);
+  ctx.onEvent({
+    type: 'trained',
+    roundId: rc.roundId,
+    modelId: rc.modelId,
+    examples: result.examples,
+    clipped: scale < 1,
+  });
+  return { vector: clipped, weight: Math.min(result.examples, rc.secagg.maxWeight) };
+}
+
+/** Waits for the coordinator to release the round (done or failed). */
+async function outcomeOf(ctx: TaskContext, rc: RoundConfig) {
+  const deadline = Date.now() + 4 * rc.model.stageTimeoutMs + 30_000;
+  for (;;) {
+    const r = await ctx.client.trpc.node.round.query({ roundId: rc.roundId });
+    if (r.status === 'done' || r.status === 'failed') return r;
+    if (Date.now() > deadline || ctx.signal?.aborted) return r;
+    await sleep(200, ctx.signal);
+  }
+}
+
+/**
+ * One task from start to end: check consent and budget (refuse otherwise), fetch the signed base
+ * weights, train or evaluate, take part in secure aggregation (with the round's Skellam noise
+ * under distributed DP), then — once the coordinator has released the round — record the privacy
+ * spent in the node's own ledger and store the new global version.
+ *
+ * A SecAgg client's keys live only in memory: a node that restarts after advertising cannot
+ * rejoin that round (the protocol treats it as dropped), so tasks already past the advertising
+ * stage are declined as `late`.
+ */
+export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
+  const rc = task.round;
+  const base = { roundId: rc.roundId, modelId: rc.modelId };
+  const row = { ...base, kind: rc.kind };
+  try {
+    if (await roundRecord(ctx.db, rc.roundId)) {
+      throw new Refusal('late', 'an earlier run of this node already handled this round');
+    }
+    if (task.stage !== 'advertise') {
+      throw new Refusal('late', `the round is already at stage ${task.stage}`);
+    }
+    const { arch, kind, privacy } = await checkTask(ctx.db, ctx.memberId, rc);
+    const input = await inputFor(ctx, rc, arch, kind);
+    // Recorded before the keys are advertised: a restarted node must not advertise twice.
+    await recordRound(ctx.db, { ...row, outcome: 'joined' });
+    ctx.onEvent({ type: 'round-joined', ...base, kind: rc.kind });
+    const client = createClient({
+      config: secAggConfigOf(rc),
+      index: task.clientIndex,
+      identity: ctx.identity,
+      input,
+      random: ctx.random,
+      ...(rc.kind === 'train' && rc.noise ? { skellamMu: rc.noise.perClientMu } : {}),
+    });
+    await runClient(ctx.client.channel(rc.roundId, { pollMs: ctx.channelPollMs }), client);
+    const outcome = await outcomeOf(ctx, rc);
+    ctx.onEvent({
+      type: 'round-finished',
+      ...base,
+      kind: rc.kind,
+      status: outcome.status,
+      resultVersion: outcome.resultVersion,
+    });
+    const finished = outcome.status === 'done' || outcome.status === 'failed';
+    await recordRound(ctx.db, {
+      ...row,
+      outcome: finished ? (outcome.status as 'done' | 'failed') : 'error',
+      reason: outcome.error ?? (finished ? null : `still ${outcome.status}`),
+      resultVersion: outcome.resultVersion,
+    });
+    if (outcome.status !== 'done') return;
+    if (privacy) {
+      const ledger = await memberLedger(ctx.db, rc.modelId, ctx.memberId, rc.model.dp.delta);
+      const { epsilon } = ledger
+        .with(privacy)
+        .spent({ modelId: rc.modelId, memberId: ctx.memberId, unit: 'member' });
+      await recordMemberEvent(ctx.db, privacy, rc.roundId, epsilon, rc.model.dp.delta);
+      ctx.onEvent({ type: 'privacy-spent', ...base, epsilon });
+    }
+    if (outcome.resultVersion !== null) {
+      const w = await ctx.client.weights(rc.modelId, outcome.resultVersion);
+      await saveModelVersion(ctx.db, rc.modelId, outcome.resultVersion, w);
+      ctx.onEvent({ type: 'model-stored', modelId: rc.modelId, version: outcome.resultVersion });
+    }
+  } catch (err) {
+    if (err instanceof Refusal) {
+      if (err.reason !== 'late' || !(await roundRecord(ctx.db, rc.roundId).catch(() => true))) {
+        await recordRound(ctx.db, { ...row, outcome: 'refused', reason: err.detail }).catch(
+          () => undefined,
+        );
+      }
+      ctx.onEvent({ type: 'refused', ...base, reason: err.reason, detail: err.detail });
+      return;
+    }
+    const reason = reasonOf(err);
+    await recordRound(ctx.db, { ...row, outcome: 'error', reason }).catch(() => undefined);
+    ctx.onEvent({ type: 'round-error', ...base, reason });
+  }
+}
+
+/** A one-line reason for an error, without data (our errors never carry values). */
+export function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : String(err);
+}
