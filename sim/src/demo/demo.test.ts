@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { MODEL_KINDS, MODEL_METRICS } from '@coopfl/protocol/models';
+import { runDemo } from './demo';
+
+describe('pnpm demo', () => {
+  it('brings up a coordinator and three shops, trains and evaluates every model, then stops', async () => {
+    const lines: string[] = [];
+    const summary = await runDemo({
+      shops: 3,
+      rounds: 1,
+      port: 0,
+      servePort: 0,
+      print: (l) => lines.push(l),
+    });
+    expect(summary.rounds).toBe(1);
+    for (const kind of MODEL_KINDS) {
+      const m = summary.models[kind]!;
+      expect(m.version).toBe(1);
+      // The cooperative's averages, released through secure aggregation.
+      expect(Object.keys(m.eval ?? {}).sort()).toEqual([...MODEL_METRICS[kind]].sort());
+    }
+    expect(lines.some((l) => l.startsWith('admin login  admin / '))).toBe(true);
+    expect(lines.filter((l) => l.startsWith('member '))).toHaveLength(3);
+    // Everything is stopped: the coordinator no longer answers.
+    await expect(fetch(`${summary.coordinatorUrl}/healthz`)).rejects.toThrow();
+  }, 240_000);
+});
