@@ -7,6 +7,6 @@ export type { TaskBody } from '../http/task';
 export type { RoundConfig } from '../rounds/round-config';
 export { secAggConfigOf } from '../rounds/round-config';
 // What a node needs to enforce consent and privacy budgets exactly as the coordinator schedules.
-export { ConsentSchema, allowsModel } from '../services/consent';
-export type { Consent } from '../services/consent';
+export { ConsentSchema, allowsModel, epsilonLimits } from '../services/consent';
+export type { Consent, EpsilonLimit } from '../services/consent';
 export { roundEvent, skellamRoundEvent } from '../services/privacy';

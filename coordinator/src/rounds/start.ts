@@ -6,7 +6,7 @@ import type { CoordinatorContext } from '../context';
 import { memberKeys, members, roundParticipants, rounds } from '../db';
 import { CoordinatorError } from '../errors';
 import { audit } from '../services/audit';
-import { allowsModel, getConsent } from '../services/consent';
+import { allowsModel, epsilonLimits, getConsent } from '../services/consent';
 import { getModel, latestVersion } from '../services/models';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { planDistributedDp } from './distributed-dp';
@@ -67,12 +67,20 @@ export async function eligibleMembers(
       continue;
     }
     if (ledger) {
-      const cap = Math.min(dp.epsilonBudget, consent?.epsilonCaps[model.id] ?? Infinity);
       const event = planned
         ? skellamRoundEvent(model.id, r.id, planned.skellam, model.parsed.samplingRate, ctx.now())
         : roundEvent(model.id, r.id, dp.noiseMultiplier, model.parsed.samplingRate, ctx.now());
-      const check = ledger.wouldExceed(budget(cap, dp.delta), event);
-      if (check.exceeds) {
+      const limits = epsilonLimits(
+        consent,
+        { id: model.id, kind: model.kind, budget: dp.epsilonBudget },
+        ctx.now(),
+      );
+      const over = limits.some(
+        (l) =>
+          (l.since ? ledger.since(l.since) : ledger).wouldExceed(budget(l.epsilon, dp.delta), event)
+            .exceeds,
+      );
+      if (over) {
         excluded.budget++;
         continue;
       }

@@ -14,8 +14,13 @@ export const ConsentSchema = z.object({
   models: z.array(z.string()).optional(),
   /** Benchmark KPIs this member contributes; absent: none. */
   kpis: z.array(z.string()).default([]),
-  /** The member's own ε cap per model id, at most the cooperative's budget. */
+  /** The member's own ε cap per model id (or kind), at most the cooperative's budget. */
   epsilonCaps: z.record(z.string(), z.number().positive()).default({}),
+  /**
+   * The period the member's own caps apply to, in days (365: "ε per model per year"); absent: the
+   * caps are lifetime totals. The cooperative's budget is always a lifetime total.
+   */
+  epsilonPeriodDays: z.number().int().min(1).max(36_500).optional(),
 });
 export type Consent = z.infer<typeof ConsentSchema>;
 
@@ -51,4 +56,39 @@ export async function setConsent(
 /** Whether a consent allows training a model (by id or kind). */
 export function allowsModel(c: Consent | undefined, model: { id: string; kind: string }): boolean {
   return !c?.models || c.models.includes(model.id) || c.models.includes(model.kind);
+}
+
+/** One privacy limit a round must respect for a member: ε over the events since `since`. */
+export interface EpsilonLimit {
+  readonly epsilon: number;
+  /** Count only events at or after this time (a renewing period); absent: lifetime. */
+  readonly since?: Date;
+  readonly label: string;
+}
+
+/**
+ * The limits a member's round must respect for a model: the cooperative's lifetime budget, and
+ * the member's own cap for the model id (or kind) over its consent period. The coordinator checks
+ * them before scheduling and the node before taking part, with the same function.
+ */
+export function epsilonLimits(
+  c: Consent | undefined,
+  model: { id: string; kind: string; budget: number },
+  now: Date,
+): EpsilonLimit[] {
+  const limits: EpsilonLimit[] = [{ epsilon: model.budget, label: 'the cooperative budget' }];
+  const own = c?.epsilonCaps[model.id] ?? c?.epsilonCaps[model.kind];
+  if (own !== undefined) {
+    const days = c?.epsilonPeriodDays;
+    limits.push(
+      days === undefined
+        ? { epsilon: own, label: "the member's own cap" }
+        : {
+            epsilon: own,
+            since: new Date(now.getTime() - days * 86_400_000),
+            label: `the member's own cap per ${days} days`,
+          },
+    );
+  }
+  return limits;
 }

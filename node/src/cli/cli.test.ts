@@ -81,12 +81,15 @@ describe('coopfl-node', () => {
       'fraud=4',
       '--epsilon-cap',
       'demand=2.5',
+      '--epsilon-period-days',
+      '365',
     ]);
     expect(set).toEqual({
       consent: {
         models: ['demand', 'fraud'],
         kpis: ['aov'],
         epsilonCaps: { fraud: 4, demand: 2.5 },
+        epsilonPeriodDays: 365,
       },
       synced: true,
     });
@@ -95,6 +98,7 @@ describe('coopfl-node', () => {
         models: ['demand', 'fraud'],
         kpis: ['aov'],
         epsilonCaps: { fraud: 4, demand: 2.5 },
+        epsilonPeriodDays: 365,
       },
       synced: true,
     });

@@ -157,6 +157,10 @@ consent
   .option('--kpis <names>', 'benchmark KPIs this shop contributes, comma-separated', list)
   .option('--epsilon-cap <model=ε>', 'own ε cap for a model (repeatable)', epsilonCap)
   .option('--clear-caps', 'remove every own ε cap first')
+  .option(
+    '--epsilon-period-days <n>',
+    'own caps renew every n days (e.g. 365: ε per year); "lifetime" for lifetime totals',
+  )
   .action(
     async (
       o: {
@@ -165,6 +169,7 @@ consent
         kpis?: string[];
         epsilonCap?: Record<string, number>;
         clearCaps?: boolean;
+        epsilonPeriodDays?: string;
       },
       cmd: Command,
     ) => {
@@ -183,6 +188,7 @@ consent
                 : {}),
           kpis: o.kpis ?? cur.kpis,
           epsilonCaps: { ...(o.clearCaps ? {} : cur.epsilonCaps), ...o.epsilonCap },
+          ...periodOf(o.epsilonPeriodDays, cur.epsilonPeriodDays),
         };
         const r = await node.consent.set(next);
         out(
@@ -194,15 +200,35 @@ consent
     },
   );
 
+/** `--epsilon-period-days`: a number of days, "lifetime" (none), or absent (keep the current). */
+function periodOf(flag: string | undefined, current: number | undefined) {
+  if (flag === undefined) return current === undefined ? {} : { epsilonPeriodDays: current };
+  if (flag === 'lifetime') return {};
+  const days = Number(flag);
+  if (!Number.isInteger(days) || days < 1) {
+    throw new CoopNodeError(
+      'InvalidArgument',
+      '--epsilon-period-days must be a whole number of days ≥ 1, or "lifetime"',
+    );
+  }
+  return { epsilonPeriodDays: days };
+}
+
 function describeConsent(
-  c: { models?: string[] | undefined; kpis: string[]; epsilonCaps: Record<string, number> },
+  c: {
+    models?: string[] | undefined;
+    kpis: string[];
+    epsilonCaps: Record<string, number>;
+    epsilonPeriodDays?: number | undefined;
+  },
   synced: boolean,
 ): string {
   const caps = Object.entries(c.epsilonCaps).map(([m, e]) => `${m}=${e}`);
+  const period = c.epsilonPeriodDays ? ` per ${c.epsilonPeriodDays} days` : ' (lifetime)';
   return [
     `models: ${c.models ? c.models.join(', ') || '(none)' : 'all'}`,
     `kpis: ${c.kpis.join(', ') || '(none)'}`,
-    `own ε caps: ${caps.join(', ') || '(none: the cooperative budget applies)'}`,
+    `own ε caps: ${caps.length > 0 ? caps.join(', ') + period : '(none: the cooperative budget applies)'}`,
     `coordinator mirror: ${synced ? 'up to date' : 'not yet synced (sent on next run)'}`,
   ].join('\n');
 }

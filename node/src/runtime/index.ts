@@ -27,7 +27,7 @@ export {
 export type { NodeConfig, NodeConfigInput } from './config';
 export { runClientLoop, syncConsent, syncModels, preparedCache } from './client-loop';
 export type { ClientLoopOptions, ClientLoopSummary } from './client-loop';
-export { runTask, checkTask, epsilonCap, roundPrivacyEvent, Refusal } from './participate';
+export { runTask, checkTask, roundPrivacyEvent, Refusal } from './participate';
 export type { TaskContext } from './participate';
 export type { NodeEvent, NodeEventSink, RefusalReason } from './events';
 export { Backoff } from './backoff';

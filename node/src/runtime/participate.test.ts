@@ -9,7 +9,9 @@ import { MEMORY_STORE, openStore } from '../store/open';
 import { Backoff } from './backoff';
 import type { NodeEvent } from './events';
 import type { TaskContext } from './participate';
-import { checkTask, epsilonCap, runTask } from './participate';
+import { epsilonLimits } from '@coopfl/coordinator/client';
+import { privacySpent } from '../store/schema';
+import { checkTask, roundPrivacyEvent, runTask } from './participate';
 import { recordRound, recordMemberEvent, roundRecord, writeConsent } from './state';
 
 /**
@@ -86,13 +88,48 @@ describe('checkTask', () => {
     ).resolves.not.toHaveProperty('privacy');
   });
 
-  it('takes the lower of the cooperative budget and the own cap (id before kind)', () => {
-    const rc = roundConfig({ dp: { mode: 'central', epsilonBudget: 5 } });
-    expect(epsilonCap(rc, 'fraud', { kpis: [], epsilonCaps: {} })).toBe(5);
-    expect(epsilonCap(rc, 'fraud', { kpis: [], epsilonCaps: { fraud: 2 } })).toBe(2);
-    expect(epsilonCap(rc, 'fraud', { kpis: [], epsilonCaps: { fraud: 2, [rc.modelId]: 9 } })).toBe(
-      5,
-    );
+  it('limits: the cooperative budget, and the own cap (id before kind) over its period', () => {
+    const model = { id: 'fraud-eu', kind: 'fraud', budget: 5 };
+    const now = new Date('2026-06-01T00:00:00Z');
+    expect(epsilonLimits({ kpis: [], epsilonCaps: {} }, model, now)).toEqual([
+      { epsilon: 5, label: 'the cooperative budget' },
+    ]);
+    expect(epsilonLimits({ kpis: [], epsilonCaps: { fraud: 2 } }, model, now)[1]).toEqual({
+      epsilon: 2,
+      label: "the member's own cap",
+    });
+    const yearly = epsilonLimits(
+      { kpis: [], epsilonCaps: { fraud: 2, 'fraud-eu': 9 }, epsilonPeriodDays: 365 },
+      model,
+      now,
+    )[1]!;
+    expect(yearly.epsilon).toBe(9);
+    expect(yearly.since).toEqual(new Date('2025-06-01T00:00:00Z'));
+  });
+
+  it('a cap per period counts only the period’s rounds; the cooperative budget counts all', async () => {
+    const dp = { mode: 'central' as const, noiseMultiplier: 3, epsilonBudget: 100 };
+    const rc = roundConfig({ dp });
+    const event = roundPrivacyEvent(rc, me)!;
+    // Two years ago the shop spent a lot; this year nothing yet.
+    await store.db.delete(privacySpent);
+    for (let i = 0; i < 30; i++) {
+      await recordMemberEvent(
+        store.db,
+        { ...event, at: '2024-01-01T00:00:00Z' },
+        `old-${i}`,
+        1,
+        1e-5,
+      );
+    }
+    await writeConsent(store.db, { kpis: [], epsilonCaps: { [rc.modelId]: 3 } });
+    await expect(checkTask(store.db, me, rc)).rejects.toMatchObject({ reason: 'budget' });
+    await writeConsent(store.db, {
+      kpis: [],
+      epsilonCaps: { [rc.modelId]: 3 },
+      epsilonPeriodDays: 365,
+    });
+    await expect(checkTask(store.db, me, rc)).resolves.toHaveProperty('privacy');
   });
 });
 

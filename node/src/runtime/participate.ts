@@ -6,9 +6,10 @@ import type { PrivacyEvent } from '@coopfl/protocol/dp';
 import { clipUpdate } from '@coopfl/protocol/strategy';
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
 import { manifestOf } from '@coopfl/protocol/models';
-import type { Consent, NodeClient, RoundConfig, TaskBody } from '@coopfl/coordinator/client';
+import type { NodeClient, RoundConfig, TaskBody } from '@coopfl/coordinator/client';
 import {
   allowsModel,
+  epsilonLimits,
   roundEvent,
   secAggConfigOf,
   skellamRoundEvent,
@@ -58,15 +59,6 @@ export class Refusal extends Error {
 }
 
 /**
- * The ε cap that applies to a model for this member: the cooperative's budget, lowered by the
- * member's own cap for the model id (or, failing that, its kind).
- */
-export function epsilonCap(rc: RoundConfig, kind: string, consent: Consent): number {
-  const own = consent.epsilonCaps[rc.modelId] ?? consent.epsilonCaps[kind] ?? Infinity;
-  return Math.min(rc.model.dp.epsilonBudget, own);
-}
-
-/**
  * The member-level privacy event this round adds, computed exactly as the coordinator's ledger
  * does (`roundEvent` / `skellamRoundEvent`); undefined when the round spends nothing (no DP, or
  * an evaluation round — the coordinator accounts training rounds only).
@@ -99,17 +91,25 @@ export async function checkTask(
   }
   const privacy = roundPrivacyEvent(rc, memberId);
   if (privacy) {
-    const cap = epsilonCap(rc, arch.kind, consent);
+    // The same limits the coordinator schedules by: the cooperative's lifetime budget and the
+    // shop's own cap over its consent period.
     const ledger = await memberLedger(db, rc.modelId, memberId, rc.model.dp.delta);
-    const check = ledger.wouldExceed(
-      { epsilon: asEpsilon(cap), delta: asDelta(rc.model.dp.delta), unit: 'member' },
-      privacy,
+    const limits = epsilonLimits(
+      consent,
+      { id: rc.modelId, kind: arch.kind, budget: rc.model.dp.epsilonBudget },
+      new Date(),
     );
-    if (check.exceeds) {
-      throw new Refusal(
-        'budget',
-        `model "${rc.modelId}": ε would reach ${check.epsilonAfter.toFixed(3)} > cap ${cap}`,
+    for (const limit of limits) {
+      const check = (limit.since ? ledger.since(limit.since) : ledger).wouldExceed(
+        { epsilon: asEpsilon(limit.epsilon), delta: asDelta(rc.model.dp.delta), unit: 'member' },
+        privacy,
       );
+      if (check.exceeds) {
+        throw new Refusal(
+          'budget',
+          `model "${rc.modelId}": ε would reach ${check.epsilonAfter.toFixed(3)} > ${limit.epsilon} (${limit.label})`,
+        );
+      }
     }
     return { arch, kind: arch.kind, privacy };
   }

@@ -226,6 +226,8 @@ export async function recordMemberEvent(
     steps: event.steps,
     epsilon,
     delta,
+    // When the round spent it: a cap per period counts events by this time.
+    createdAt: new Date(event.at),
   });
 }
 

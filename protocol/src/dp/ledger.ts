@@ -145,6 +145,18 @@ export class PrivacyLedger {
     this.#memo = memo ?? (new Map() as Memo);
   }
 
+  /**
+   * The events at or after `from` only, for a budget that renews each period (a member's cap of
+   * ε per year, say). The lifetime total is still what {@link spent} on the full ledger says.
+   */
+  since(from: Date): PrivacyLedger {
+    const t = from.getTime();
+    return new PrivacyLedger(
+      { delta: this.delta, events: this.events.filter((e) => Date.parse(e.at) >= t) },
+      this.#memo,
+    );
+  }
+
   /** A new ledger with `event` appended (this one is unchanged). */
   with(event: PrivacyEvent): PrivacyLedger {
     return new PrivacyLedger({ delta: this.delta, events: [...this.events, event] }, this.#memo);
