@@ -6,6 +6,7 @@ import type { Member } from '../db';
 import { requestNonces } from '../db';
 import { CoordinatorError } from '../errors';
 import { memberWithKey } from './members';
+import { nonceClaims } from './nonce-claims';
 
 export interface SignedRequest {
   method: string;
@@ -59,17 +60,13 @@ export async function authenticateNode(
       `request timestamp is ${Math.round(skew / 1000)} s off the coordinator's clock`,
     );
   }
-  // Claimed in one statement: a nonce already stored is a replay.
-  const claimed = await ctx.db
-    .insert(requestNonces)
-    .values({
-      memberId: member.id,
-      nonce: h.nonce,
-      expiresAt: new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
-    })
-    .onConflictDoNothing()
-    .returning({ nonce: requestNonces.nonce });
-  if (claimed.length === 0)
+  // Claimed (stored) before the request is handled: a nonce already stored is a replay.
+  const claimed = await nonceClaims(ctx).claim(
+    member.id,
+    h.nonce,
+    new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
+  );
+  if (!claimed)
     throw new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served');
   return { member, nonce: h.nonce, timestamp: h.timestamp };
 }
