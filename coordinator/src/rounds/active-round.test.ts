@@ -19,7 +19,7 @@ function setup(n: number) {
   const cohort = generateCohort({ clients: n, dim: 32, clipRange: 1 });
   const inputs = randomInputs(seededRandom(7), n, 32);
   const events: RoundEvent[] = [];
-  const log = { append: (e: RoundEvent) => Promise.resolve(void events.push(e)) };
+  const log = { append: (es: RoundEvent[]) => Promise.resolve(void events.push(...es)) };
   const clients: ClientState[] = inputs.map((input, index) =>
     createClient({ config: cohort.config, index, identity: cohort.identities[index]!, input }),
   );
@@ -73,6 +73,43 @@ describe('ActiveRound', () => {
     expect(s.events).toHaveLength(25);
   });
 
+  it('group commit: concurrent messages share a write, in order, visible only once durable', async () => {
+    const s = setup(6);
+    const writes: number[] = [];
+    const log = {
+      append: (es: RoundEvent[]) => {
+        writes.push(es.length);
+        s.events.push(...es);
+        return Promise.resolve();
+      },
+    };
+    const round = ActiveRound.restore(s.config, log);
+    const adverts = clientMessages(round, s.clients, 0, new Set());
+    await Promise.all(adverts.map(([i, bytes]) => round.submit(i, bytes)));
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(writes.length).toBeLessThan(6); // the first write alone, the rest grouped
+    expect(s.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(round.stage).toBe('shares');
+
+    // A failed write: every message of its group is refused and nothing becomes visible.
+    const t = setup(4);
+    let fail = true;
+    const flaky = {
+      append: (es: RoundEvent[]) => {
+        if (fail) return Promise.reject(new Error('disk full'));
+        t.events.push(...es);
+        return Promise.resolve();
+      },
+    };
+    const r = ActiveRound.restore(t.config, flaky);
+    const msgs = clientMessages(r, t.clients, 0, new Set());
+    const results = await Promise.allSettled(msgs.map(([i, bytes]) => r.submit(i, bytes)));
+    expect(results.every((x) => x.status === 'rejected')).toBe(true);
+    expect(r.stage).toBe('advertise');
+    expect(r.inbox(0, 'keys')).toBeUndefined();
+    fail = false;
+  });
+
   it('after a crash outside the masked stage, replaying the log resumes with the same sum', async () => {
     const reference = setup(5);
     // Run once to learn the full, ordered log; a dropout makes the deadline path part of it.
@@ -103,7 +140,7 @@ describe('ActiveRound', () => {
       const replayed: RoundEvent[] = [];
       const restarted = ActiveRound.restore(
         reference.config,
-        { append: (e) => Promise.resolve(void replayed.push(e)) },
+        { append: (es) => Promise.resolve(void replayed.push(...es)) },
         events.slice(0, cut),
       );
       // The rest of the log arrives after the restart, as the clients retry.

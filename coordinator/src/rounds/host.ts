@@ -202,15 +202,17 @@ export class RoundHost {
   #host(rc: RoundConfig, events: RoundEvent[], deadline: number): Hosted {
     const config = secAggConfigOf(rc);
     const log = {
-      append: async (e: RoundEvent) => {
-        await this.ctx.db.insert(secaggEvents).values({
-          roundId: rc.roundId,
-          seq: e.seq,
-          kind: e.kind,
-          stage: e.stage,
-          clientIndex: e.clientIndex,
-          payload: e.payload,
-        });
+      append: async (events: RoundEvent[]) => {
+        await this.ctx.db.insert(secaggEvents).values(
+          events.map((e) => ({
+            roundId: rc.roundId,
+            seq: e.seq,
+            kind: e.kind,
+            stage: e.stage,
+            clientIndex: e.clientIndex,
+            payload: e.payload,
+          })),
+        );
       },
     };
     const hosted: Hosted = {
