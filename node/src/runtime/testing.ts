@@ -11,7 +11,8 @@ import { importCanonical } from '../import';
 import type { OpenedStore } from '../store/open';
 import { MEMORY_STORE, openStore } from '../store/open';
 import type { CooperativeTables, SynthOptionsInput } from '../synth';
-import { generateCooperative, writeCooperative } from '../synth';
+import { generateCooperative, shopTables, writeCooperative } from '../synth';
+export { shopTables, storeIdsOf } from '../synth';
 import type { NodeEvent } from './events';
 import type { NodeHandle, OpenNodeOptions } from './member';
 import { initNode, openNode } from './member';
@@ -49,24 +50,6 @@ export function smallCooperative(opts: SynthOptionsInput = {}): CooperativeTable
     ...opts,
   });
 }
-
-/** The rows of one shop (`store_id`), as a cooperative of its own. */
-export function shopTables(tables: CooperativeTables, storeId: string): CooperativeTables {
-  const pick = <T extends { store_id: string | number }>(rows: T[]) =>
-    rows.filter((r) => String(r.store_id) === storeId);
-  return {
-    products: pick(tables.products),
-    customers: pick(tables.customers),
-    orders: pick(tables.orders),
-    order_items: pick(tables.order_items),
-    fraud_labels: pick(tables.fraud_labels),
-  };
-}
-
-/** Store ids of a generated cooperative, in order of appearance. */
-export const storeIdsOf = (t: CooperativeTables): string[] => [
-  ...new Set(t.orders.map((o) => String(o.store_id))),
-];
 
 /** A joined, approved node with its shop's data imported, plus its temp directory. */
 export interface TestNode {

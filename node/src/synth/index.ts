@@ -13,3 +13,4 @@ export { CANONICAL_COLUMNS } from './layout';
 export type { CooperativeTables, Row, TableName } from './layout';
 export { FRAUD_PATTERNS } from './fraud';
 export type { FraudPattern } from './fraud';
+export { shopTables, storeIdsOf } from './shops';

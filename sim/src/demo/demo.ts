@@ -17,8 +17,7 @@ import type { RunningServe } from '@coopfl/node/serve';
 import { startServe } from '@coopfl/node/serve';
 import type { OpenedStore } from '@coopfl/node/store';
 import { MEMORY_STORE, openStore } from '@coopfl/node/store';
-import type { CooperativeTables } from '@coopfl/node/synth';
-import { generateCooperative, writeCooperative } from '@coopfl/node/synth';
+import { generateCooperative, shopTables, storeIdsOf, writeCooperative } from '@coopfl/node/synth';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -57,18 +56,6 @@ function demoModelConfig(kind: ModelKind) {
         : defaultArchitecture(kind, { hidden: 32 }),
     training: { epochs: 2, learningRate: 0.01, batchSize: 64, mu: 0.01 },
     stageTimeoutMs: 30_000,
-  };
-}
-
-function shopTables(t: CooperativeTables, storeId: string): CooperativeTables {
-  const pick = <R extends { store_id: string | number }>(rows: R[]) =>
-    rows.filter((r) => String(r.store_id) === storeId);
-  return {
-    products: pick(t.products),
-    customers: pick(t.customers),
-    orders: pick(t.orders),
-    order_items: pick(t.order_items),
-    fraud_labels: pick(t.fraud_labels),
   };
 }
 
@@ -139,7 +126,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
       catalogSize: 80,
       fraudRate: [0.03, 0.06],
     });
-    const storeIds = [...new Set(tables.orders.map((r) => String(r.store_id)))];
+    const storeIds = storeIdsOf(tables);
     for (const [i, storeId] of storeIds.entries()) {
       const dir = join(work, `node-${i + 1}`);
       const { invite } = await admin.invites.create.mutate({ note: `demo ${storeId}` });
