@@ -2,6 +2,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerBenchCommands } from './commands/bench';
 import { registerPrivacyCommands } from './commands/privacy';
+import { registerDemoCommand } from './demo/command';
+import { registerRunCommand } from './experiment/command';
 import { registerDataCommands } from './synth/command';
 import { UsageError } from './usage';
 
@@ -17,6 +19,8 @@ const program = new Command('coopfl-sim')
 registerBenchCommands(program);
 registerPrivacyCommands(program);
 registerDataCommands(program);
+registerRunCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,78 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../usage';
+import { parseExperimentConfig } from './config';
+import { modelConfigOf, architectureOf } from './run';
+import { parseSweep, sweepConfig } from './sweep';
+
+describe('experiment config', () => {
+  it('fills small defaults', () => {
+    const c = parseExperimentConfig({});
+    expect(c).toMatchObject({ stores: 5, rounds: 5, dp: 'off', dropout: 0, seed: 1 });
+    expect(c.models).toEqual(['demand', 'recommendation', 'fraud']);
+    expect(c.data).toMatchObject({ source: 'synthetic' });
+  });
+
+  it.each([
+    [{ rounds: 0 }, 'config.rounds: must be ≥ 1'],
+    [{ stores: 1 }, 'config.stores: must be ≥ 2'],
+    [{ dropout: 1 }, 'config.dropout: must be in [0, 1)'],
+    [{ models: ['demand', 'weather'] }, 'config.models.1'],
+    [{ training: { epochs: 0 } }, 'config.training.epochs: must be ≥ 1'],
+    [{ data: { source: 'canonical' } }, 'config.data.dir'],
+    [{ dp: 'distributed' }, 'config.dp'],
+    [{ roundz: 3 }, 'config'],
+  ])('rejects %j naming the field', (raw, message) => {
+    expect(() => parseExperimentConfig(raw)).toThrow(UsageError);
+    expect(() => parseExperimentConfig(raw)).toThrow(message);
+  });
+
+  it('calibrates the noise multiplier for the target ε over all rounds (q = 1)', () => {
+    const c = parseExperimentConfig({ dp: 'central', epsilon: 8, rounds: 10, models: ['fraud'] });
+    const m = modelConfigOf(c, architectureOf(c, 'fraud'));
+    expect(m.dp.mode).toBe('central');
+    expect(m.dp.clipNorm).toBe(1);
+    expect(m.dp.noiseMultiplier).toBeGreaterThan(0.5);
+    const loose = modelConfigOf(
+      parseExperimentConfig({ dp: 'central', epsilon: 80, rounds: 10 }),
+      architectureOf(c, 'fraud'),
+    );
+    expect(loose.dp.noiseMultiplier).toBeLessThan(m.dp.noiseMultiplier);
+    const off = modelConfigOf(parseExperimentConfig({}), architectureOf(c, 'fraud'));
+    expect(off.dp).toMatchObject({ mode: 'off', noiseMultiplier: 0, clipNorm: 100 });
+  });
+
+  it('parses sweeps; ε = inf turns DP off', () => {
+    expect(parseSweep('epsilon=1,8,inf')).toEqual({ param: 'epsilon', values: ['1', '8', 'inf'] });
+    expect(sweepConfig({}, 'epsilon', 'inf')).toMatchObject({ dp: 'off' });
+    expect(sweepConfig({}, 'epsilon', '3')).toMatchObject({ dp: 'central', epsilon: 3 });
+    expect(sweepConfig({}, 'stores', '20')).toMatchObject({ stores: 20 });
+    expect(() => parseSweep('rounds=1,2')).toThrow(UsageError);
+    expect(() => parseSweep('epsilon=1,x')).toThrow('--sweep: epsilon value "x"');
+  });
+});
+
+describe('coopfl-sim run (arguments)', () => {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const cli = (args: string[]) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', 'sim/src/cli.ts', ...args], {
+      cwd: root,
+    });
+
+  it('names a bad flag and exits with code 2 before starting anything', async () => {
+    const err = (await cli(['run', '--rounds', '0']).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(err.code).toBe(2);
+    expect(err.stderr).toContain('config.rounds: must be ≥ 1');
+    const bad = (await cli(['run', '--models', 'demand,weather']).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('config.models.1');
+  });
+});

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { stripTiming } from './results';
+import { runExperiment } from './run';
+import { TINY } from './tiny.fixture';
+
+describe('coopfl-sim run: reproducibility', () => {
+  it('gives identical results.json for the same seed, apart from timing fields', async () => {
+    const cfg = { ...TINY, models: ['fraud' as const] };
+    const a = JSON.parse(JSON.stringify(await runExperiment(cfg))) as unknown;
+    const b = JSON.parse(JSON.stringify(await runExperiment(cfg))) as unknown;
+    expect(stripTiming(b)).toEqual(stripTiming(a));
+    const other = JSON.parse(JSON.stringify(await runExperiment({ ...cfg, seed: 6 }))) as unknown;
+    expect(stripTiming(other)).not.toEqual(stripTiming(a));
+  }, 120_000);
+});

@@ -1,0 +1,127 @@
+import { seededRandom } from '@coopfl/protocol';
+import type { ModelKind } from '@coopfl/protocol/models';
+import type { SimCooperative, SimNode } from './cooperative';
+import { retryUnanswered } from './cooperative';
+import { deriveSeed, sampleIndices } from './random';
+
+/** What one federated round did, as the simulator saw it. */
+export interface RoundOutcome {
+  readonly round: number;
+  readonly status: string;
+  readonly resultVersion: number | null;
+  readonly error: string | null;
+  readonly dropped: readonly string[];
+  readonly survivors: number | null;
+  readonly refusals: number;
+  readonly errors: number;
+  /** Updates clipped to the clip norm this round (a hint that C limits progress). */
+  readonly clipped: number;
+  readonly seconds: number;
+}
+
+/** How the node loops are driven (timing knobs of the real client loop). */
+const RUN_OPTIONS = { channelPollMs: 5_000, initialBackoffMs: 200, maxBackoffMs: 2_000 };
+
+/**
+ * Runs one training round of `modelId` through the real coordinator and nodes: the admin starts
+ * the round, then every node that is not dropped this round runs its client loop once (poll, take
+ * part — consent, budget, train, clip, secure aggregation over HTTP — and wait for the release).
+ * Dropped nodes do not poll at all, as a shop that is offline; the coordinator's stage deadline
+ * then closes the advertise stage with the survivors. Each node's random source is re-seeded from
+ * (seed, node, model, round) first, so a round's draws never depend on earlier rounds' timing.
+ *
+ * @example
+ * const r = await runRound(coop, { modelId: 'fraud', kind: 'fraud', round: 1, seed: 1, dropout: 0.3 });
+ */
+export async function runRound(
+  coop: SimCooperative,
+  o: { modelId: string; kind: ModelKind; round: number; seed: number; dropout: number },
+): Promise<RoundOutcome> {
+  const started = performance.now();
+  const n = coop.nodes.length;
+  const drop = new Set(
+    sampleIndices(
+      seededRandom(deriveSeed(o.seed, 'dropout', o.kind, o.round)),
+      n,
+      Math.round(o.dropout * n),
+    ),
+  );
+  const dropped = coop.nodes.filter((x) => drop.has(x.index)).map((x) => x.shop.storeId);
+  for (const x of coop.nodes) x.random.reseed(deriveSeed(o.seed, 'node', x.index, o.kind, o.round));
+  const base = {
+    round: o.round,
+    dropped,
+    seconds: 0,
+  };
+  let roundId: string;
+  try {
+    ({ roundId } = await retryUnanswered(() =>
+      coop.admin.rounds.start.mutate({ modelId: o.modelId }),
+    ));
+  } catch (err) {
+    // E.g. every member's privacy budget is spent: the coordinator refuses to start the round.
+    return {
+      ...base,
+      status: 'not-started',
+      resultVersion: null,
+      error: err instanceof Error ? err.message.split('\n')[0]! : String(err),
+      survivors: null,
+      refusals: 0,
+      errors: 0,
+      clipped: 0,
+      seconds: (performance.now() - started) / 1000,
+    };
+  }
+  const counts = { refusals: 0, errors: 0, clipped: 0 };
+  const active = coop.nodes.filter((x) => !drop.has(x.index));
+  await Promise.all(active.map((x) => runOnce(x, roundId, counts)));
+  const r = await waitForRound(coop, roundId);
+  const model = (await retryUnanswered(() => coop.admin.models.list.query())).find(
+    (m) => m.id === o.modelId,
+  );
+  const survivors =
+    r.status === 'done'
+      ? ((model?.metrics as { round?: { survivors?: number } } | null)?.round?.survivors ?? null)
+      : null;
+  return {
+    ...base,
+    status: r.status,
+    resultVersion: r.resultVersion,
+    error: r.error,
+    survivors,
+    ...counts,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function runOnce(
+  x: SimNode,
+  roundId: string,
+  counts: { refusals: number; errors: number; clipped: number },
+): Promise<void> {
+  await x.node.run({
+    once: true,
+    ...RUN_OPTIONS,
+    onEvent: (e) => {
+      if (e.type === 'poll' || e.type === 'consent-synced') return;
+      x.events.push(e);
+      if ('roundId' in e && e.roundId !== roundId) return;
+      if (e.type === 'refused') counts.refusals++;
+      if (e.type === 'round-error') counts.errors++;
+      if (e.type === 'trained' && e.clipped) counts.clipped++;
+    },
+  });
+}
+
+/** Polls the coordinator until the round is released (done or failed). */
+async function waitForRound(coop: SimCooperative, roundId: string, timeoutMs = 15 * 60_000) {
+  const start = Date.now();
+  for (;;) {
+    const r = await retryUnanswered(() => coop.admin.rounds.get.query({ roundId }));
+    if (r.status === 'done' || r.status === 'failed') return r;
+    if (Date.now() - start > timeoutMs) {
+      return { ...r, status: 'failed', error: `still ${r.status} after ${timeoutMs} ms` };
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

@@ -1,0 +1,47 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ResultsSchema } from './results';
+import { runExperiment } from './run';
+import { writeOutputs } from './sweep';
+import { TINY } from './tiny.fixture';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
+  it('trains through the real coordinator and nodes and writes results.json + report.html', async () => {
+    const progress: string[] = [];
+    const results = await runExperiment(
+      { ...TINY, models: ['recommendation', 'fraud'] },
+      { onProgress: (p) => progress.push(p.phase) },
+    );
+    const out = await mkdtemp(join(tmpdir(), 'coopfl-sim-run-'));
+    dirs.push(out);
+    const files = await writeOutputs(out, results);
+    const parsed = ResultsSchema.parse(JSON.parse(await readFile(files.results, 'utf8')));
+    expect(parsed.shops).toHaveLength(3);
+    expect(parsed.models.map((m) => m.kind)).toEqual(['recommendation', 'fraud']);
+    for (const m of parsed.models) {
+      expect(m.rounds.map((r) => [r.status, r.resultVersion, r.survivors])).toEqual([
+        ['done', 1, 3],
+        ['done', 2, 3],
+      ]);
+      expect(m.privacy).toMatchObject({ mode: 'off', unit: 'member', epsilonSpent: null });
+      expect(m.cost.bytesUp).toBeGreaterThan(0);
+      expect(m.cost.bytesDown).toBeGreaterThan(m.cost.bytesUp);
+      for (const arm of ['federated_final', 'federated_best', 'local', 'centralized']) {
+        expect(m.summary[arm]?.shops).toBeGreaterThan(0);
+        expect(typeof m.summary[arm]?.median[m.mainMetric]).toBe('number');
+      }
+      expect(Object.keys(m.summary).some((k) => k.startsWith('baseline:'))).toBe(true);
+    }
+    expect(progress).toContain('round');
+    const html = await readFile(files.report, 'utf8');
+    expect(html.includes('<svg')).toBe(true);
+    expect(html.includes('fraud — main metric pr_auc')).toBe(true);
+  }, 90_000);
+});

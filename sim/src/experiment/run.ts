@@ -1,0 +1,389 @@
+import { cryptoReady, seededRandom } from '@coopfl/protocol';
+import { calibrateNoiseMultiplier } from '@coopfl/protocol/dp';
+import type { Architecture, ModelKind } from '@coopfl/protocol/models';
+import { MODEL_METRICS, defaultArchitecture, manifestOf } from '@coopfl/protocol/models';
+import { initTf } from '@coopfl/node';
+import type { ModelRuntime } from '@coopfl/node/models';
+import { MODEL_RUNTIMES } from '@coopfl/node/models';
+import type { TrainableData } from './arms';
+import { medianOf, metricValues, poolTraining, summarize } from './arms';
+import type { ExperimentConfig } from './config';
+import { clipNormOf, parseExperimentConfig, stageTimeoutOf } from './config';
+import type { SimCooperative } from './cooperative';
+import { retryUnanswered, startCooperative } from './cooperative';
+import { runRound } from './federated';
+import { maliciousRuntimes } from './malicious';
+import { deriveSeed, sampleIndices } from './random';
+import type { Arm, ExperimentResults, MetricValues, ModelResult } from './results';
+import { ResultsSchema } from './results';
+import { loadShops } from './shops';
+
+/** Progress of a running experiment, for progress bars and logs. */
+export type ExperimentProgress =
+  | { phase: 'data'; done: number; total: number }
+  | { phase: 'nodes'; done: number; total: number }
+  | { phase: 'prepare' | 'local'; model: ModelKind; done: number; total: number }
+  | { phase: 'centralized'; model: ModelKind }
+  | { phase: 'round'; model: ModelKind; done: number; total: number; status: string };
+
+/** Options of {@link runExperiment}. */
+export interface RunExperimentOptions {
+  readonly onProgress?: (p: ExperimentProgress) => void;
+}
+
+/** Each kind's main metric (DESIGN §7) and its direction. */
+export const MAIN_METRIC: Record<ModelKind, { name: string; higherIsBetter: boolean }> = {
+  demand: { name: 'wape', higherIsBetter: false },
+  recommendation: { name: 'ndcg_10', higherIsBetter: true },
+  fraud: { name: 'pr_auc', higherIsBetter: true },
+};
+
+const VERSION = '0.1.0';
+
+/**
+ * Runs one experiment (pure orchestration of production code): a real coordinator and one real
+ * node per shop over HTTP on 127.0.0.1; for each model, `rounds` federated training rounds
+ * (with dropout injection and optional central DP), and on every shop's held-out test split the
+ * federated model (final round and best round by validation), a local-only model (same initial
+ * weights, `rounds × epochs` local epochs), a centralized model (all shops' training data pooled,
+ * same epochs) and the model kind's baselines. The simulator sees every shop's data for
+ * evaluation only; training data never crosses between nodes in the federated arm.
+ *
+ * @example
+ * const results = await runExperiment({ stores: 3, rounds: 2, models: ['fraud'] });
+ * console.log(results.models[0]!.summary.federated_final!.median);
+ */
+export async function runExperiment(
+  input: unknown,
+  opts: RunExperimentOptions = {},
+): Promise<ExperimentResults> {
+  const cfg = parseExperimentConfig(input);
+  const startedAt = new Date().toISOString();
+  const t0 = performance.now();
+  await cryptoReady();
+  const tf = await initTf({ log: () => undefined });
+  const shops = await loadShops(cfg);
+  opts.onProgress?.({ phase: 'data', done: shops.length, total: shops.length });
+  const honest = MODEL_RUNTIMES as Partial<Record<ModelKind, ModelRuntime>>;
+  const m = cfg.malicious;
+  const bad = new Set(
+    sampleIndices(
+      seededRandom(deriveSeed(cfg.seed, 'malicious')),
+      shops.length,
+      Math.round(m.fraction * shops.length),
+    ),
+  );
+  const evil = maliciousRuntimes(
+    honest,
+    m.attack === 'scale' ? { kind: 'scale', factor: m.factor } : { kind: 'sign-flip' },
+  );
+  const coop = await startCooperative(shops, {
+    seed: cfg.seed,
+    runtimes: (i) => (bad.has(i) ? evil : honest),
+    onNode: (done, total) => opts.onProgress?.({ phase: 'nodes', done, total }),
+  });
+  const setupSeconds = (performance.now() - t0) / 1000;
+  try {
+    const models: ModelResult[] = [];
+    for (const kind of cfg.models) models.push(await runModel(coop, cfg, kind, opts));
+    const results: ExperimentResults = {
+      schema: 'coopfl-sim/results@1',
+      versions: { coopfl: VERSION, tfBackend: tf.backend },
+      config: cfg,
+      seed: cfg.seed,
+      shops: shops.map((s) => ({ storeId: s.storeId, orders: s.orders })),
+      malicious: shops.filter((_, i) => bad.has(i)).map((s) => s.storeId),
+      models,
+      timing: {
+        startedAt,
+        setupSeconds,
+        wallSeconds: (performance.now() - t0) / 1000,
+        runtime: `node ${process.version} ${process.platform}-${process.arch}`,
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+    };
+    return ResultsSchema.parse(results);
+  } finally {
+    await coop.close();
+  }
+}
+
+/** The experiment's (small) network for a kind. */
+export function architectureOf(cfg: ExperimentConfig, kind: ModelKind): Architecture {
+  const a = cfg.architecture;
+  return kind === 'recommendation'
+    ? defaultArchitecture(kind, { vocab: a.vocab, hidden: a.hidden, embeddingDim: a.embeddingDim })
+    : defaultArchitecture(kind, { hidden: a.hidden });
+}
+
+/** The coordinator model config of an experiment (DP calibrated for `rounds` at q = 1). */
+export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
+  const clipNorm = clipNormOf(cfg);
+  const noiseMultiplier =
+    cfg.dp === 'central'
+      ? calibrateNoiseMultiplier({
+          targetEpsilon: cfg.epsilon,
+          samplingRate: 1,
+          steps: cfg.rounds,
+          delta: cfg.delta,
+          accountant: 'rdp',
+        }).noiseMultiplier
+      : 0;
+  return {
+    architecture: arch,
+    strategy: { kind: 'fedavg' as const, eta: cfg.serverLearningRate },
+    dp: {
+      mode: cfg.dp,
+      clipNorm,
+      noiseMultiplier,
+      delta: cfg.delta,
+      // Room above the target so accountant rounding never refuses the last round.
+      epsilonBudget: cfg.dp === 'central' ? cfg.epsilon * 1.25 : 1e6,
+    },
+    secagg: { thresholdFraction: cfg.thresholdFraction, minClients: 2 },
+    samplingRate: 1,
+    maxWeight: cfg.maxWeight,
+    stageTimeoutMs: stageTimeoutOf(cfg),
+    training: cfg.training,
+  };
+}
+
+async function runModel(
+  coop: SimCooperative,
+  cfg: ExperimentConfig,
+  kind: ModelKind,
+  opts: RunExperimentOptions,
+): Promise<ModelResult> {
+  const runtime = MODEL_RUNTIMES[kind] as unknown as ModelRuntime;
+  const arch = architectureOf(cfg, kind);
+  const main = MAIN_METRIC[kind];
+  const n = coop.nodes.length;
+  const progress = opts.onProgress;
+
+  // Every shop's data as its node prepares it (the simulator evaluates; it never trains on it
+  // in the federated arm).
+  let t = performance.now();
+  const datas: (TrainableData | null)[] = [];
+  const skipped: (string | null)[] = [];
+  for (const x of coop.nodes) {
+    try {
+      // The node's own (cached) preparation: the very data its client loop trains on.
+      const own = x.runtimes[kind] ?? runtime;
+      const d = (await own.prepare(await x.node.source(), { arch })) as TrainableData;
+      datas.push(d.counts.train > 0 && d.counts.test > 0 ? d : null);
+      skipped.push(d.counts.train > 0 && d.counts.test > 0 ? null : 'no training or test examples');
+    } catch (err) {
+      datas.push(null);
+      skipped.push(err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err));
+    }
+    progress?.({ phase: 'prepare', model: kind, done: datas.length, total: n });
+  }
+  const prepareSeconds = (performance.now() - t) / 1000;
+  const evalAll = (w: Float32Array, split: 'test' | 'validation') =>
+    datas.map((d) => (d ? metricValues(runtime.evaluate(arch, w, d, split)) : null));
+
+  const modelConfig = modelConfigOf(cfg, arch);
+  // Each model's coordinator draws (initial weights, round ids, central DP noise) come from its own
+  // stream, so a model's results do not depend on which other models the experiment runs.
+  coop.coordinator.ctx.random = seededRandom(deriveSeed(cfg.seed, 'coordinator', kind));
+  const created = await retryUnanswered(() =>
+    coop.admin.models.create.mutate({ id: kind, kind, config: modelConfig }),
+  );
+  const bytes0 = await coop.bytes();
+  const init = await coop.weights(kind, 0);
+
+  // Federated: R rounds through the real coordinator and nodes.
+  t = performance.now();
+  const rounds: ModelResult['rounds'] = [];
+  const testByRound = new Map<number, (MetricValues | null)[]>();
+  for (let r = 1; r <= cfg.rounds; r++) {
+    const o = await runRound(coop, {
+      modelId: kind,
+      kind,
+      round: r,
+      seed: cfg.seed,
+      dropout: cfg.dropout,
+    });
+    let perShop: (MetricValues | null)[] = datas.map(() => null);
+    let validationMain: number | null = null;
+    if (o.status === 'done' && o.resultVersion !== null) {
+      const w = await coop.weights(kind, o.resultVersion);
+      perShop = evalAll(w, 'test');
+      testByRound.set(r, perShop);
+      validationMain = summarize(evalAll(w, 'validation')).mean[main.name] ?? null;
+    }
+    rounds.push({
+      round: r,
+      status: o.status,
+      resultVersion: o.resultVersion,
+      error: o.error,
+      dropped: [...o.dropped],
+      survivors: o.survivors,
+      refusals: o.refusals,
+      errors: o.errors,
+      clipped: o.clipped,
+      mean: o.status === 'done' ? summarize(perShop).mean : null,
+      perShop,
+      validationMain,
+      timing: { seconds: o.seconds },
+    });
+    progress?.({ phase: 'round', model: kind, done: r, total: cfg.rounds, status: o.status });
+  }
+  const federatedSeconds = (performance.now() - t) / 1000;
+  const bytes1 = await coop.bytes();
+  const better = (a: number, b: number) => (main.higherIsBetter ? a > b : a < b);
+  let bestRound: number | null = null;
+  for (const r of rounds) {
+    if (r.validationMain === null) continue;
+    const cur = bestRound === null ? null : rounds[bestRound - 1]!.validationMain;
+    if (cur === null || better(r.validationMain, cur)) bestRound = r.round;
+  }
+  const lastDone = [...rounds].reverse().find((r) => r.status === 'done');
+  const evalInit = evalAll(init, 'test');
+  const federatedFinal = lastDone ? testByRound.get(lastDone.round)! : evalInit;
+  const federatedBest = bestRound !== null ? testByRound.get(bestRound)! : evalInit;
+
+  // Local-only: each shop alone, same initial weights, rounds × epochs local epochs.
+  t = performance.now();
+  const epochs = cfg.rounds * cfg.training.epochs;
+  const trainCfg = (label: string | number) => ({
+    epochs,
+    learningRate: cfg.training.learningRate,
+    batchSize: cfg.training.batchSize,
+    mu: 0,
+    random: seededRandom(deriveSeed(cfg.seed, 'local', kind, label)),
+  });
+  const local: (MetricValues | null)[] = [];
+  for (const [i, d] of datas.entries()) {
+    if (!d) local.push(null);
+    else {
+      const { weights } = await runtime.train(arch, init, d, trainCfg(i));
+      local.push(metricValues(runtime.evaluate(arch, weights, d, 'test')));
+    }
+    progress?.({ phase: 'local', model: kind, done: i + 1, total: n });
+  }
+  const localSeconds = (performance.now() - t) / 1000;
+
+  // Centralized: all shops' training examples pooled (the upper bound).
+  t = performance.now();
+  progress?.({ phase: 'centralized', model: kind });
+  const usable = datas.filter((d): d is TrainableData => d !== null);
+  let centralized: (MetricValues | null)[] = datas.map(() => null);
+  if (usable.length > 0) {
+    const { weights } = await runtime.train(
+      arch,
+      init,
+      poolTraining(usable),
+      trainCfg('centralized'),
+    );
+    centralized = evalAll(weights, 'test');
+  }
+  const centralizedSeconds = (performance.now() - t) / 1000;
+
+  const baselines = datas.map((d) =>
+    d
+      ? Object.fromEntries(
+          Object.entries(runtime.baselines(d)).map(([k, m]) => [k, metricValues(m)]),
+        )
+      : {},
+  );
+  const arms: Record<Arm, (MetricValues | null)[]> = {
+    federated_final: federatedFinal,
+    federated_best: federatedBest,
+    local,
+    centralized,
+  };
+  const summary: ModelResult['summary'] = {};
+  for (const [arm, rows] of Object.entries(arms)) summary[arm] = summarize(rows);
+  for (const name of [...new Set(baselines.flatMap((b) => Object.keys(b)))].sort()) {
+    summary[`baseline:${name}`] = summarize(baselines.map((b) => b[name] ?? null));
+  }
+
+  // Privacy from the coordinator's ledger (member-level).
+  const ledger = (await retryUnanswered(() => coop.admin.privacy.ledger.query({}))).filter(
+    (row) => row.modelId === kind,
+  );
+  const memberIds = coop.nodes.map((x) => x.node.memberId as string);
+  const perShop = memberIds.map((id) => {
+    const rows = ledger.filter((row) => row.memberId === id);
+    return rows.length ? Math.max(...rows.map((row) => row.epsilon)) : null;
+  });
+  const spent = perShop.filter((e): e is number => e !== null);
+
+  const comparison = compare(arms, main);
+  return {
+    kind,
+    mainMetric: main.name,
+    higherIsBetter: main.higherIsBetter,
+    metrics: [...MODEL_METRICS[kind]],
+    dim: manifestOf(arch).dim,
+    architecture: arch,
+    modelConfig: { ...modelConfig, dim: created.dim },
+    shops: coop.nodes.map((x, i) => ({
+      storeId: x.shop.storeId,
+      counts: datas[i] ? { ...datas[i].counts } : null,
+      skipped: skipped[i] ?? null,
+      arms: Object.fromEntries(
+        Object.entries(arms).map(([arm, rows]) => [arm, rows[i] ?? {}]),
+      ) as Record<Arm, MetricValues>,
+      baselines: baselines[i] ?? {},
+    })),
+    rounds,
+    bestRound,
+    summary,
+    comparison,
+    privacy: {
+      mode: cfg.dp,
+      unit: 'member',
+      epsilonTarget: cfg.dp === 'central' ? cfg.epsilon : null,
+      noiseMultiplier: modelConfig.dp.noiseMultiplier,
+      delta: cfg.delta,
+      clipNorm: modelConfig.dp.clipNorm,
+      epsilonSpent: spent.length ? Math.max(...spent) : null,
+      perShop,
+      ledgerRows: ledger.length,
+    },
+    cost: {
+      bytesUp: bytes1.up - bytes0.up,
+      bytesDown: bytes1.down - bytes0.down,
+      roundsDone: rounds.filter((r) => r.status === 'done').length,
+      roundsFailed: rounds.filter((r) => r.status !== 'done').length,
+    },
+    timing: { prepareSeconds, federatedSeconds, localSeconds, centralizedSeconds },
+  };
+}
+
+/** Federated vs local-only per shop, and the median-shop gap to centralized, on the main metric. */
+function compare(
+  arms: Record<Arm, (MetricValues | null)[]>,
+  main: { name: string; higherIsBetter: boolean },
+): ModelResult['comparison'] {
+  const gains: number[] = [];
+  let wins = 0;
+  const value = (row: MetricValues | null | undefined) => row?.[main.name] ?? null;
+  arms.federated_final.forEach((f, i) => {
+    const fv = value(f);
+    const lv = value(arms.local[i]);
+    if (fv === null || lv === null) return;
+    // Relative gain, positive when federated is better, whatever the metric's direction.
+    const gain = main.higherIsBetter
+      ? (fv - lv) / Math.max(Math.abs(lv), 1e-9)
+      : (lv - fv) / Math.max(Math.abs(lv), 1e-9);
+    gains.push(gain);
+    if (gain > 0) wins++;
+  });
+  const medF = medianOf(arms.federated_final.map(value).filter((v): v is number => v !== null));
+  const medC = medianOf(arms.centralized.map(value).filter((v): v is number => v !== null));
+  const gap =
+    medF === null || medC === null
+      ? null
+      : main.higherIsBetter
+        ? (medC - medF) / Math.max(Math.abs(medC), 1e-9)
+        : (medF - medC) / Math.max(Math.abs(medC), 1e-9);
+  return {
+    medianGainOverLocal: medianOf(gains),
+    shopsFederatedBeatsLocal: wins,
+    shopsCompared: gains.length,
+    gapToCentralized: gap,
+  };
+}
