@@ -10,6 +10,7 @@ import { createLogger, createMetrics } from './observability';
 import { RoundHost } from './rounds/host';
 import { listModels } from './services/models';
 import { pruneNonces } from './services/node-auth';
+import { scheduleTick } from './services/schedule';
 
 export interface RunningCoordinator {
   url: string;
@@ -65,6 +66,13 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Runni
         }, config.scheduleMinutes * 60_000)
       : undefined;
   schedule?.unref();
+  // The schedule an admin sets in the dashboard (stored in the database, so every coordinator
+  // sharing it sees the same; a round already in progress is never doubled).
+  const dashboardSchedule = setInterval(
+    () => void scheduleTick(ctx, (input) => rounds.start(input)).catch(() => undefined),
+    15_000,
+  );
+  dashboardSchedule.unref();
 
   return {
     url,
@@ -74,6 +82,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Runni
       clearInterval(housekeeping);
       clearInterval(sweep);
       clearInterval(schedule);
+      clearInterval(dashboardSchedule);
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rounds.close();
       await opened.close();

@@ -190,8 +190,11 @@ export class NodeClient {
     );
   }
 
-  /** In-progress rounds for this member, each verified against the pinned coordinator key. */
-  async tasks(): Promise<{ status: string; tasks: TaskBody[] }> {
+  /**
+   * In-progress rounds for this member, each verified against the pinned coordinator key, and when
+   * the member last edited its consent in the dashboard (null: the node's own settings stand).
+   */
+  async tasks(): Promise<{ status: string; tasks: TaskBody[]; consentEditAt: string | null }> {
     const r = await this.trpc.node.tasks.query();
     const tasks = r.tasks.map((t) => {
       const ok = verify(
@@ -202,7 +205,7 @@ export class NodeClient {
       if (!ok) throw new Error('a task is not signed by the pinned coordinator key');
       return JSON.parse(t.task) as TaskBody;
     });
-    return { status: r.status, tasks };
+    return { status: r.status, tasks, consentEditAt: r.consentEditAt };
   }
 
   /** A model version's weights, checked against the coordinator's signature. */

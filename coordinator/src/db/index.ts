@@ -23,6 +23,8 @@ export {
   privacyLedger,
   metrics,
   consent,
+  memberLoginTokens,
+  cooperativeSettings,
   auditLog,
   ADMIN_ROLES,
   SESSION_SUBJECT_KINDS,
@@ -32,6 +34,7 @@ export {
   ROUND_STATUSES,
   SECAGG_EVENT_KINDS,
   PRIVACY_UNITS,
+  CONSENT_SOURCES,
 } from './schema';
 export type {
   JsonObject,

@@ -51,6 +51,7 @@ export const ROUND_STATUSES = [
 ] as const;
 export const SECAGG_EVENT_KINDS = ['message', 'deadline', 'checkpoint'] as const;
 export const PRIVACY_UNITS = ['member', 'record'] as const;
+export const CONSENT_SOURCES = ['node', 'dashboard'] as const;
 
 /** Dashboard and admin-API accounts. `password_hash` is a libsodium pwhash string. */
 export const admins = pgTable(
@@ -360,6 +361,37 @@ export const consent = pgTable('consent', {
     .references(() => members.id, { onDelete: 'cascade' }),
   settings: jsonb('settings').$type<JsonObject>().notNull(),
   updatedAt: timestamptz('updated_at').notNull().defaultNow(),
+  /**
+   * Who wrote the mirror: `node` (the node synced its local settings) or `dashboard` (the member
+   * edited it in the dashboard; its node adopts the edit on its next poll and syncs it back).
+   */
+  source: text('source', { enum: CONSENT_SOURCES }).notNull().default('node'),
+});
+
+/**
+ * Short-lived one-time dashboard login tokens a member node mints (`coopfl-node dashboard-link`),
+ * stored by hash; exchanging one opens a member session.
+ */
+export const memberLoginTokens = pgTable(
+  'member_login_tokens',
+  {
+    tokenHash: bytea('token_hash').primaryKey(),
+    memberId: text('member_id')
+      .$type<NodeId>()
+      .notNull()
+      .references(() => members.id, { onDelete: 'cascade' }),
+    expiresAt: timestamptz('expires_at').notNull(),
+    usedAt: timestamptz('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('member_login_tokens_member_idx').on(t.memberId)],
+);
+
+/** Cooperative-wide settings edited in the dashboard (e.g. the round schedule), one JSON per key. */
+export const cooperativeSettings = pgTable('cooperative_settings', {
+  key: text('key').primaryKey(),
+  value: jsonb('value').$type<JsonObject>().notNull(),
+  updatedAt: timestamptz('updated_at').notNull().defaultNow(),
 });
 
 /** Who did what, when. Details never hold secrets, vectors or keys. */
@@ -404,5 +436,7 @@ export type Metric = typeof metrics.$inferSelect;
 export type NewMetric = typeof metrics.$inferInsert;
 export type Consent = typeof consent.$inferSelect;
 export type NewConsent = typeof consent.$inferInsert;
+export type MemberLoginToken = typeof memberLoginTokens.$inferSelect;
+export type CooperativeSetting = typeof cooperativeSettings.$inferSelect;
 export type AuditLogEntry = typeof auditLog.$inferSelect;
 export type NewAuditLogEntry = typeof auditLog.$inferInsert;

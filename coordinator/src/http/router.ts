@@ -5,10 +5,13 @@ import { privacyLedger, roundParticipants, rounds } from '../db';
 import { CoordinatorError } from '../errors';
 import { fingerprint } from '../keys';
 import { login } from '../services/admins';
-import { ConsentSchema, getConsent, setConsent } from '../services/consent';
+import { ConsentSchema, getConsent, getConsentRecord, setConsent } from '../services/consent';
+import { mintMemberLoginToken, exchangeMemberLoginToken } from '../services/member-login';
 import { createInvite, join, listMembers, rotateKey, setMemberStatus } from '../services/members';
 import { ModelConfigSchema } from '../services/model-config';
 import { createModel, listModels } from '../services/models';
+import { roundSummary } from '../services/round-detail';
+import { dashboardRouter } from './dashboard-router';
 import { signTask } from './task';
 import {
   adminProcedure,
@@ -22,17 +25,6 @@ import {
 const hex = (len: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${2 * len}}$`), `must be ${len} bytes of lowercase hex`);
 const fromHex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
-const roundSummary = (r: typeof rounds.$inferSelect) => ({
-  id: r.id,
-  modelId: r.modelId,
-  kind: r.kind,
-  status: r.status,
-  baseVersion: r.baseVersion,
-  resultVersion: r.resultVersion,
-  error: r.error,
-  createdAt: r.createdAt.toISOString(),
-  finishedAt: r.finishedAt?.toISOString() ?? null,
-});
 
 export const appRouter = router({
   /** The coordinator's identity: nodes compare its fingerprint with their invite's. */
@@ -70,15 +62,32 @@ export const appRouter = router({
         return { token: s.token, role: s.role, expiresAt: s.expiresAt.toISOString() };
       }),
     me: sessionProcedure.query(({ ctx }) => ctx.principal),
+    /** Exchanges a member's one-time dashboard login token (from its node) for a session. */
+    memberLogin: publicProcedure
+      .input(z.object({ token: z.string().regex(/^cfl_[A-Za-z0-9_-]{43}$/, 'not a login token') }))
+      .mutation(async ({ ctx, input }) => {
+        const s = await exchangeMemberLoginToken(ctx.app, input.token);
+        return {
+          token: s.token,
+          role: s.role,
+          memberId: s.memberId,
+          expiresAt: s.expiresAt.toISOString(),
+        };
+      }),
   }),
 
   node: router({
     /** In-progress rounds this member takes part in, each signed by the coordinator. */
     tasks: nodeProcedure.query(async ({ ctx }) => {
-      if (ctx.node.status !== 'approved') return { status: ctx.node.status, tasks: [] };
+      // A consent edit the member made in the dashboard, for the node to adopt (one key lookup).
+      const edit = await getConsentRecord(ctx.app, ctx.node.id);
+      const consentEditAt = edit?.source === 'dashboard' ? edit.updatedAt.toISOString() : null;
+      if (ctx.node.status !== 'approved')
+        return { status: ctx.node.status, tasks: [], consentEditAt };
       const tasks = await ctx.rounds.tasksFor(ctx.node.id);
       return {
         status: ctx.node.status,
+        consentEditAt,
         tasks: tasks.map((t) =>
           signTask(ctx.app.key, { round: t.rc, clientIndex: t.clientIndex, stage: t.stage }),
         ),
@@ -138,6 +147,23 @@ export const appRouter = router({
           throw new CoordinatorError('NotFound', `no round "${input.roundId}" of this member`);
         return roundSummary(r);
       }),
+    /** A one-time dashboard login token for this member (`coopfl-node dashboard-link`). */
+    dashboardLogin: nodeProcedure.mutation(async ({ ctx }) => {
+      if (ctx.node.status === 'revoked')
+        throw new CoordinatorError('MemberRevoked', 'this member has been revoked');
+      const t = await mintMemberLoginToken(ctx.app, ctx.node.id);
+      return { token: t.token, expiresAt: t.expiresAt.toISOString() };
+    }),
+    /**
+     * The consent the member itself set in the dashboard, if that is the mirror's latest word; the
+     * node adopts it (its local settings stay authoritative) and syncs it back.
+     */
+    consentEdit: nodeProcedure.query(async ({ ctx }) => {
+      const r = await getConsentRecord(ctx.app, ctx.node.id);
+      return r?.source === 'dashboard'
+        ? { consent: r.consent, updatedAt: r.updatedAt.toISOString() }
+        : null;
+    }),
     setConsent: nodeProcedure
       .input(ConsentSchema)
       .mutation(({ ctx, input }) => setConsent(ctx.app, ctx.node.id, input, ctx.node.id)),
@@ -309,6 +335,8 @@ export const appRouter = router({
         return rows.map((r) => ({ ...r, unit: r.unit, createdAt: r.createdAt.toISOString() }));
       }),
   }),
+
+  dashboard: dashboardRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { NodeId } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
 import { consent } from '../db';
+import type { CONSENT_SOURCES } from '../db';
 import { audit } from './audit';
 
 /**
@@ -35,21 +36,45 @@ export async function getConsent(
   return row ? ConsentSchema.parse(row.settings) : undefined;
 }
 
+/** Who last wrote a member's consent mirror: its node, or the member in the dashboard. */
+export type ConsentSource = (typeof CONSENT_SOURCES)[number];
+
+/** The mirror with when and by whom it was last written (for the node to adopt dashboard edits). */
+export async function getConsentRecord(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  memberId: string,
+): Promise<{ consent: Consent; source: ConsentSource; updatedAt: Date } | undefined> {
+  const [row] = await ctx.db
+    .select()
+    .from(consent)
+    .where(eq(consent.memberId, memberId as NodeId));
+  return row
+    ? { consent: ConsentSchema.parse(row.settings), source: row.source, updatedAt: row.updatedAt }
+    : undefined;
+}
+
+/**
+ * Writes the mirror. `source: 'node'` is the node syncing its authoritative local settings;
+ * `'dashboard'` is the member editing them through the coordinator: cohort selection respects the
+ * edit from the next round on, and the member's node adopts it on its next poll (then syncs it
+ * back, which marks it `node` again).
+ */
 export async function setConsent(
   ctx: CoordinatorContext,
   memberId: NodeId,
   settings: Consent,
   actor: string,
+  source: ConsentSource = 'node',
 ): Promise<Consent> {
   const value = ConsentSchema.parse(settings);
   await ctx.db
     .insert(consent)
-    .values({ memberId, settings: value, updatedAt: ctx.now() })
+    .values({ memberId, settings: value, updatedAt: ctx.now(), source })
     .onConflictDoUpdate({
       target: consent.memberId,
-      set: { settings: value, updatedAt: ctx.now() },
+      set: { settings: value, updatedAt: ctx.now(), source },
     });
-  await audit(ctx.db, actor, 'consent.set', memberId);
+  await audit(ctx.db, actor, 'consent.set', memberId, { source });
   return value;
 }
 

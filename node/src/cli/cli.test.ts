@@ -117,8 +117,10 @@ describe('coopfl-node', () => {
       privacy: [],
       consentSynced: true,
     });
-    const link = (await json(['dashboard-link'])) as { url: string };
-    expect(link.url).toContain(encodeURIComponent(joined.memberId));
+    const link = (await json(['dashboard-link'])) as { url: string; page: string };
+    expect(link.page).toContain(encodeURIComponent(joined.memberId));
+    // A one-time member login token the coordinator minted for this node's signed request.
+    expect(link.url).toMatch(/\/login\/member\?token=cfl_[A-Za-z0-9_-]{43}$/);
 
     // Data in, then one pass of the client loop: no task yet, but the consented model's
     // current global version is stored and served.

@@ -261,12 +261,17 @@ predictCommand(program, withNode, positiveInt);
 
 program
   .command('dashboard-link')
-  .description("print the coordinator dashboard's page for this member")
-  .action(async (_o, cmd: Command) => {
-    await withNode(cmd, (node, flags) => {
-      const url = node.dashboardUrl();
-      out(flags, url, { url });
-      return Promise.resolve();
+  .description(
+    "print a one-time login link (valid 10 minutes) to this member's page on the dashboard",
+  )
+  .option('--base <url>', 'the dashboard URL (default: the configured dashboardUrl)')
+  .action(async (o: { base?: string }, cmd: Command) => {
+    await withNode(cmd, async (node, flags) => {
+      const link = await node.dashboardLink(o.base);
+      out(flags, `${link.url}\n(expires ${link.expiresAt})`, {
+        ...link,
+        page: node.dashboardUrl(),
+      });
     });
   });
 

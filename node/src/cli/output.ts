@@ -25,6 +25,8 @@ export function describeEvent(e: NodeEvent): string {
       return `coordinator reachable again after ${e.afterAttempts} failed attempts`;
     case 'consent-synced':
       return 'consent sent to the coordinator';
+    case 'consent-adopted':
+      return "consent changed in the dashboard: adopted as this node's own setting";
     case 'consent-sync-failed':
       return `consent not yet synced (kept locally, retried later): ${e.reason}`;
     case 'refused':

@@ -13,6 +13,7 @@ import {
   localVersions,
   markConsentSynced,
   readConsent,
+  writeConsent,
   saveKnownModel,
   saveModelVersion,
 } from './state';
@@ -110,7 +111,8 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
   while (!o.signal?.aborted) {
     try {
       await syncConsent(o.db, o.poller, emit);
-      const { status, tasks } = await o.poller.tasks();
+      const { status, tasks, consentEditAt } = await o.poller.tasks();
+      if (consentEditAt) await adoptConsentEdit(o.db, o.poller, emit);
       counts.polls++;
       if (backoff.attempts > 0) emit({ type: 'reconnected', afterAttempts: backoff.attempts });
       backoff.reset();
@@ -161,6 +163,26 @@ export async function syncConsent(
   await markConsentSynced(db, local.updatedAt);
   emit({ type: 'consent-synced' });
   return true;
+}
+
+/**
+ * Adopts the consent the member itself set in the dashboard (DESIGN §8: the node's settings stay
+ * authoritative, so the edit becomes the node's own local setting and is then synced back, which
+ * clears the coordinator's "edited in the dashboard" mark). A local change not yet synced wins:
+ * it was made at the node after the coordinator last heard from it, and is pushed instead.
+ */
+export async function adoptConsentEdit(
+  db: StoreDatabase,
+  client: NodeClient,
+  emit: NodeEventSink,
+): Promise<boolean> {
+  const local = await readConsent(db);
+  if (!local.synced) return syncConsent(db, client, emit);
+  const edit = await client.trpc.node.consentEdit.query();
+  if (!edit) return true;
+  await writeConsent(db, edit.consent);
+  emit({ type: 'consent-adopted', editedAt: edit.updatedAt });
+  return syncConsent(db, client, emit);
 }
 
 /** Stores the newest global version of every consented model of a known kind. */

@@ -7,6 +7,8 @@ export type NodeEvent =
   | { type: 'retry'; attempt: number; delayMs: number; reason: string }
   | { type: 'reconnected'; afterAttempts: number }
   | { type: 'consent-synced' }
+  /** The member changed its consent in the dashboard; the node made it its own setting. */
+  | { type: 'consent-adopted'; editedAt: string }
   | { type: 'consent-sync-failed'; reason: string }
   | {
       type: 'refused';

@@ -195,6 +195,12 @@ export interface NodeHandle {
   source(): Promise<StoreSource>;
   /** The dashboard URL for this member. */
   dashboardUrl(): string;
+  /**
+   * A one-time login link to this member's dashboard page: the coordinator mints a short-lived
+   * token for this node's signed request, and the dashboard exchanges it for a member session.
+   * `base` overrides the configured dashboard URL.
+   */
+  dashboardLink(base?: string): Promise<{ url: string; expiresAt: string }>;
   close(): Promise<void>;
 }
 
@@ -345,6 +351,14 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
     source: openSource,
     dashboardUrl: () =>
       `${config.dashboardUrl ?? `${config.coordinatorUrl}/dashboard`}/members/${encodeURIComponent(config.memberId)}`,
+    dashboardLink: async (base) => {
+      const root = (base ?? config.dashboardUrl ?? `${config.coordinatorUrl}/dashboard`).replace(
+        /\/+$/,
+        '',
+      );
+      const t = await control.trpc.node.dashboardLogin.mutate();
+      return { url: `${root}/login/member?token=${t.token}`, expiresAt: t.expiresAt };
+    },
     close: closeStore,
   };
   return handle;

@@ -143,17 +143,23 @@ async function inputFor(
   });
   if (rc.kind === 'eval') {
     const metrics = runtime.evaluate(arch, global, data, 'test');
+    // Baselines on the same test split, as `<metric>@<baseline>` (e.g. `wape@seasonal_naive`), so
+    // a round may average them too and the dashboard draws them as reference lines.
+    const reported: Record<string, number> = { ...metrics };
+    if (rc.metrics.some((m) => m.includes('@')))
+      for (const [baseline, values] of Object.entries(runtime.baselines(data)))
+        for (const [name, v] of Object.entries(values)) reported[`${name}@${baseline}`] = v;
     await saveLocalMetrics(ctx.db, rc.modelId, rc.baseVersion, metrics, data.counts.test);
     ctx.onEvent({ type: 'evaluated', roundId: rc.roundId, modelId: rc.modelId, metrics });
     // A metric this shop cannot measure (e.g. PR-AUC without a fraud case in its test split) is
     // not guessed: the node stays out of the average rather than biasing it.
-    const missing = rc.metrics.filter((m) => !Number.isFinite(metrics[m]));
+    const missing = rc.metrics.filter((m) => !Number.isFinite(reported[m]));
     if (missing.length > 0) {
       throw new Refusal('metrics', `no value for metric ${missing.join(', ')} on this shop's data`);
     }
     const range = rc.secagg.clipRange;
     return {
-      vector: rc.metrics.map((m) => clampTo(metrics[m]!, range)),
+      vector: rc.metrics.map((m) => clampTo(reported[m]!, range)),
       weight: Math.min(Math.max(data.counts.test, 1), rc.secagg.maxWeight),
     };
   }
