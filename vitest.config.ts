@@ -9,6 +9,7 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     projects: [
       project('protocol'),
+      project('storage'),
       project('node'),
       project('coordinator'),
       project('sim', 120_000),

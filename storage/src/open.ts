@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { preparedStatements } from './prepared';
 
 /** Why opening a database failed; each package turns these into its own error class. */
 export type OpenFailure = 'InvalidConfig' | 'DatabaseUnavailable' | 'MigrationFailed';
@@ -108,7 +109,10 @@ async function openPostgres<S extends Record<string, unknown>>(
     await migrator.end({ timeout: 5 }).catch(() => {});
   }
   const client = postgres(url, { onnotice: () => {} });
-  const db: DrizzleDatabase<S> = drizzlePostgres({ client, schema: o.schema });
+  const db: DrizzleDatabase<S> = drizzlePostgres({
+    client: preparedStatements(client),
+    schema: o.schema,
+  });
   let closed: Promise<void> | undefined;
   return { db, kind: 'postgres', close: () => (closed ??= client.end({ timeout: 5 })) };
 }

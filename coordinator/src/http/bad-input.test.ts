@@ -287,5 +287,28 @@ describeTargets('refused input', (fresh) => {
         'PayloadTooLarge',
       );
     });
+
+    it('a chunked payload over the limit (no content-length to check up front)', async () => {
+      const chunk = new Uint8Array(64 * 1024);
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent > LIMIT) return controller.close();
+          sent += chunk.length;
+          controller.enqueue(chunk);
+        },
+      });
+      await refused(
+        () =>
+          fetch(`${running.url}/v1/rounds/${roundId}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream' },
+            body,
+            duplex: 'half',
+          }),
+        413,
+        'PayloadTooLarge',
+      );
+    });
   });
 });

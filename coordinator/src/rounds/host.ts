@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { RoundId } from '@coopfl/protocol';
 import { isProtocolError } from '@coopfl/protocol';
 import type { ServerStage } from '@coopfl/protocol/secagg';
@@ -170,7 +170,7 @@ export class RoundHost {
     memberId: string,
   ): Promise<{ rc: RoundConfig; clientIndex: number; stage: string }[]> {
     const rows = await this.ctx.db
-      .select({ round: rounds, clientIndex: roundParticipants.clientIndex })
+      .select({ id: rounds.id, status: rounds.status, clientIndex: roundParticipants.clientIndex })
       .from(roundParticipants)
       .innerJoin(rounds, eq(rounds.id, roundParticipants.roundId))
       .where(
@@ -179,11 +179,24 @@ export class RoundHost {
           inArray(rounds.status, [...ACTIVE_STATUSES]),
         ),
       );
-    return rows.map((r) => ({
-      rc: RoundConfigSchema.parse(r.round.config),
-      clientIndex: r.clientIndex,
-      stage: r.round.status,
-    }));
+    // A hosted round's configuration is at hand; parsing it again (every member's keys) for each
+    // member's poll was a visible share of a round's cost. Rounds hosted elsewhere are read.
+    return Promise.all(
+      rows.map(async (r) => ({
+        rc: this.#hosted.get(r.id)?.rc ?? (await this.#storedConfig(r.id)),
+        clientIndex: r.clientIndex,
+        stage: r.status,
+      })),
+    );
+  }
+
+  async #storedConfig(roundId: RoundId): Promise<RoundConfig> {
+    const [row] = await this.ctx.db
+      .select({ config: rounds.config })
+      .from(rounds)
+      .where(eq(rounds.id, roundId));
+    if (!row) throw new CoordinatorError('NotFound', `no round "${roundId}"`);
+    return RoundConfigSchema.parse(row.config);
   }
 
   /** Waits until rounds being released have been written (for orderly shutdown and tests). */
@@ -202,17 +215,20 @@ export class RoundHost {
   #host(rc: RoundConfig, events: RoundEvent[], deadline: number): Hosted {
     const config = secAggConfigOf(rc);
     const log = {
+      // One statement shape for any group size (arrays through unnest): built cheaply and kept
+      // prepared, where an n-row VALUES list was assembled anew for each group commit.
       append: async (events: RoundEvent[]) => {
-        await this.ctx.db.insert(secaggEvents).values(
-          events.map((e) => ({
-            roundId: rc.roundId,
-            seq: e.seq,
-            kind: e.kind,
-            stage: e.stage,
-            clientIndex: e.clientIndex,
-            payload: e.payload,
-          })),
+        const column = <T>(f: (e: RoundEvent) => T) => sql.param(events.map(f));
+        const payloads = column((e) =>
+          e.payload
+            ? `\\x${Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength).toString('hex')}`
+            : null,
         );
+        await this.ctx.db
+          .insert(secaggEvents)
+          .select(
+            sql`select ${rc.roundId}, s, k, st, ci, p::bytea, now() from unnest(${column((e) => e.seq)}::int[], ${column((e) => e.kind)}::text[], ${column((e) => e.stage)}::text[], ${column((e) => e.clientIndex)}::int[], ${payloads}::text[]) as t(s, k, st, ci, p)`,
+          );
       },
     };
     const hosted: Hosted = {

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { NodeId } from '@coopfl/protocol';
 import { NodeIdSchema, bytesEqual, verify } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
@@ -176,6 +176,25 @@ export function forgetMember(ctx: Pick<CoordinatorContext, 'db'>, memberId: stri
   memberCache(ctx).delete(memberId);
 }
 
+/**
+ * The (member, active key) lookup behind every signed request, built once per database handle:
+ * drizzle then only fills in the id instead of assembling the SQL each time.
+ */
+const memberWithKeyQueries = new WeakMap<object, ReturnType<typeof buildMemberWithKeyQuery>>();
+function buildMemberWithKeyQuery(db: CoordinatorContext['db']) {
+  return db
+    .select({ member: members, publicKey: memberKeys.publicKey })
+    .from(members)
+    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
+    .where(eq(members.id, sql.placeholder('memberId')))
+    .prepare('member_with_key');
+}
+function memberWithKeyQuery(db: CoordinatorContext['db']) {
+  let q = memberWithKeyQueries.get(db);
+  if (!q) memberWithKeyQueries.set(db, (q = buildMemberWithKeyQuery(db)));
+  return q;
+}
+
 /** A member and its active identity key; UnknownMember when either is missing. */
 export async function memberWithKey(
   ctx: CoordinatorContext,
@@ -185,11 +204,7 @@ export async function memberWithKey(
   const now = ctx.now().getTime();
   const hit = cache.get(memberId);
   if (hit && now - hit.at < MEMBER_CACHE_MS) return hit.value;
-  const rows = await ctx.db
-    .select({ member: members, publicKey: memberKeys.publicKey })
-    .from(members)
-    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
-    .where(eq(members.id, memberId as NodeId));
+  const rows = await memberWithKeyQuery(ctx.db).execute({ memberId });
   const row = rows[0];
   if (!row) {
     cache.delete(memberId);

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import type { NodeId } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
 import { requestNonces } from '../db';
@@ -46,9 +47,16 @@ export class NonceClaims {
         }
         const rows = [...first.values()];
         try {
+          // One statement shape whatever the batch size (arrays through unnest), so it is
+          // built cheaply and stays prepared, rather than a new n-row VALUES list each time.
+          const memberIds = sql.param(rows.map((r) => r.memberId));
+          const nonces = sql.param(rows.map((r) => r.nonce));
+          const expiries = sql.param(rows.map((r) => r.expiresAt.toISOString()));
           const stored = await this.ctx.db
             .insert(requestNonces)
-            .values(rows.map(({ memberId, nonce, expiresAt }) => ({ memberId, nonce, expiresAt })))
+            .select(
+              sql`select m, n, e::timestamptz from unnest(${memberIds}::text[], ${nonces}::text[], ${expiries}::text[]) as t(m, n, e)`,
+            )
             .onConflictDoNothing()
             .returning({ memberId: requestNonces.memberId, nonce: requestNonces.nonce });
           const ok = new Set(stored.map((s) => `${s.memberId}\u0000${s.nonce}`));
