@@ -8,7 +8,8 @@ export default tseslint.config(
   {
     ignores: [
       '**/node_modules/**',
-      'dashboard/**',
+      'dashboard/.svelte-kit/**',
+      'dashboard/build/**',
       'bench-results/**',
       'test-results/**',
       '.coopfl/**',

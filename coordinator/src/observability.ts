@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { performance } from 'node:perf_hooks';
 
 /**
  * Logs (pino, JSON) carry round and member ids, never vectors, keys or tokens. Metrics are served

@@ -9,7 +9,8 @@ import { ConsentSchema, getConsent, getConsentRecord, setConsent } from '../serv
 import { mintMemberLoginToken, exchangeMemberLoginToken } from '../services/member-login';
 import { createInvite, join, listMembers, rotateKey, setMemberStatus } from '../services/members';
 import { ModelConfigSchema } from '../services/model-config';
-import { createModel, listModels } from '../services/models';
+import { createModel, getModel, listModels } from '../services/models';
+import { defaultEvalMetrics } from '../services/quality';
 import { roundSummary } from '../services/round-detail';
 import { dashboardRouter } from './dashboard-router';
 import { signTask } from './task';
@@ -249,7 +250,17 @@ export const appRouter = router({
         }),
       )
       .mutation(async ({ ctx, input }) => {
-        const rc = await ctx.rounds.start({ ...input, actor: ctx.principal.id });
+        // An evaluation of one of the cooperative's kinds asks for its metrics and baselines.
+        const metrics =
+          input.metrics ??
+          (input.kind === 'eval'
+            ? defaultEvalMetrics((await getModel(ctx.app, input.modelId)).kind)
+            : undefined);
+        const rc = await ctx.rounds.start({
+          ...input,
+          ...(metrics ? { metrics } : {}),
+          actor: ctx.principal.id,
+        });
         return {
           roundId: rc.roundId,
           cohort: rc.secagg.clients.length,

@@ -1,10 +1,38 @@
 import { and, asc, count, desc, eq, notInArray } from 'drizzle-orm';
 import type { NodeId } from '@coopfl/protocol';
+import type { ModelKind } from '@coopfl/protocol/models';
+import { MODEL_KINDS, MODEL_METRICS } from '@coopfl/protocol/models';
 import type { CoordinatorContext } from '../context';
 import { members, metrics, modelVersions, privacyLedger, rounds } from '../db';
 import { epsilonLimits, getConsent } from './consent';
 import { ModelConfigSchema } from './model-config';
 import { getModel, listModels } from './models';
+
+/**
+ * The baselines each of the cooperative's model kinds reports beside its own metrics, and which
+ * of its metrics they are measured on (DESIGN §7: every report shows them).
+ */
+export const MODEL_BASELINES: Record<ModelKind, Record<string, readonly string[]>> = {
+  demand: { seasonal_naive: ['wape', 'mase'] },
+  recommendation: { popularity: ['hit_rate_10', 'ndcg_10'] },
+  fraud: { amount_rule: ['pr_auc'] },
+};
+
+/**
+ * What an evaluation round asks members for when the admin names nothing: the kind's metrics and
+ * its baselines as `<metric>@<baseline>`; undefined for other kinds (the round host's default).
+ *
+ * @example
+ * defaultEvalMetrics('demand'); // ['wape', 'mase', 'loss', 'wape@seasonal_naive', 'mase@seasonal_naive']
+ */
+export function defaultEvalMetrics(kind: string): string[] | undefined {
+  if (!(MODEL_KINDS as readonly string[]).includes(kind)) return undefined;
+  const k = kind as ModelKind;
+  return [
+    ...MODEL_METRICS[k],
+    ...Object.entries(MODEL_BASELINES[k]).flatMap(([b, ms]) => ms.map((m) => `${m}@${b}`)),
+  ];
+}
 
 /** Metrics where lower is better (errors, losses); all others (hit rate, PR-AUC, …) higher. */
 export const lowerIsBetter = (metric: string): boolean => /^(wape|mase|loss|mae|rmse)/.test(metric);

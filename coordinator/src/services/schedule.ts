@@ -1,9 +1,8 @@
 import { and, desc, eq, notInArray } from 'drizzle-orm';
-import type { ModelKind } from '@coopfl/protocol/models';
-import { MODEL_KINDS, MODEL_METRICS } from '@coopfl/protocol/models';
 import type { CoordinatorContext } from '../context';
 import { rounds } from '../db';
 import { latestVersion, listModels } from './models';
+import { defaultEvalMetrics } from './quality';
 import { getSchedule } from './settings';
 
 /** How a schedule tick starts a round (the round host's `start`, passed in to keep this pure of it). */
@@ -35,12 +34,11 @@ export async function scheduleTick(ctx: CoordinatorContext, start: StartRound): 
       .where(and(eq(rounds.modelId, m.id), notInArray(rounds.status, ['done', 'failed'])))
       .limit(1);
     if (active.length > 0) continue;
-    const known = (MODEL_KINDS as readonly string[]).includes(m.kind);
+    const metrics = defaultEvalMetrics(m.kind);
     const latest = await latestVersion(ctx, m.id);
     const evaluated = (latest.metrics as { eval?: unknown }).eval !== undefined;
     try {
-      if (known && latest.version > 0 && !evaluated) {
-        const metrics = [...MODEL_METRICS[m.kind as ModelKind]];
+      if (metrics && latest.version > 0 && !evaluated) {
         await start({ modelId: m.id, kind: 'eval', metrics, actor: 'schedule' });
         started.push(`${m.id}:eval`);
         continue;

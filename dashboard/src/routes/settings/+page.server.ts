@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { actionOr, loadOr, parseForm } from '$lib/server/calls';
+import { coordinator } from '$lib/server/coordinator';
+import { requireAdmin, requireStaff } from '$lib/server/session';
+import type { Actions, PageServerLoad } from './$types';
+
+/** Admin settings: each model's privacy and thresholds, and the round schedule. */
+export const load = (async ({ locals, url }) => {
+  const { user, token } = requireStaff(locals, url);
+  const s = await loadOr(() => coordinator(token).dashboard.settings.query());
+  return { role: user.role, models: s.models, schedule: s.schedule };
+}) satisfies PageServerLoad;
+
+const num = (label: string) => z.coerce.number({ error: `${label} must be a number` });
+const ModelForm = z.object({
+  modelId: z.string({ error: 'choose a model' }).min(1, 'choose a model'),
+  mode: z.enum(['off', 'central', 'distributed'], { error: 'choose off, central or distributed' }),
+  epsilonBudget: num('the budget').positive('the budget must be above 0').max(1000, 'at most 1000'),
+  noiseMultiplier: num('the noise multiplier').min(0, 'at least 0').max(100, 'at most 100'),
+  clipNorm: num('the clip norm').positive('the clip norm must be above 0'),
+  minClients: num('the minimum').int('a whole number').min(2, 'at least 2 members'),
+  thresholdFraction: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : Number(v)))
+    .pipe(
+      z.number({ error: 'a number' }).gt(0.5, 'must be above 0.5').max(1, 'at most 1').optional(),
+    ),
+  samplingRate: num('the sampling rate').gt(0, 'must be above 0').max(1, 'at most 1'),
+  stageTimeoutSeconds: num('the timeout').positive('must be above 0').max(86_400, 'at most a day'),
+});
+const ScheduleForm = z.object({
+  everyMinutes: num('the interval')
+    .int('whole minutes')
+    .min(0, '0 (off) or more')
+    .max(10_080, 'at most a week'),
+  models: z.array(z.string()),
+});
+
+export const actions = {
+  /** Privacy and thresholds of one model; the next round uses them. */
+  model: async ({ locals, request }) => {
+    const { token } = requireAdmin(locals);
+    const form = await parseForm(request, ModelForm);
+    if (!form.ok) return form.failure;
+    const f = form.data;
+    const r = await actionOr(
+      () =>
+        coordinator(token).dashboard.updateModel.mutate({
+          modelId: f.modelId,
+          settings: {
+            dp: {
+              mode: f.mode,
+              epsilonBudget: f.epsilonBudget,
+              noiseMultiplier: f.noiseMultiplier,
+              clipNorm: f.clipNorm,
+            },
+            secagg: {
+              minClients: f.minClients,
+              ...(f.thresholdFraction !== undefined
+                ? { thresholdFraction: f.thresholdFraction }
+                : {}),
+            },
+            samplingRate: f.samplingRate,
+            stageTimeoutMs: Math.round(f.stageTimeoutSeconds * 1000),
+          },
+        }),
+      'modelId',
+    );
+    if (!r.ok) return r.failure;
+    return { saved: f.modelId };
+  },
+  /** The round schedule (0 minutes: off; no model ticked: every model). */
+  schedule: async ({ locals, request }) => {
+    const { token } = requireAdmin(locals);
+    const form = await parseForm(request, ScheduleForm, ['models']);
+    if (!form.ok) return form.failure;
+    const { everyMinutes, models } = form.data;
+    const r = await actionOr(
+      () =>
+        coordinator(token).dashboard.setSchedule.mutate({
+          everyMinutes,
+          ...(models.length > 0 ? { models } : {}),
+        }),
+      'everyMinutes',
+    );
+    if (!r.ok) return r.failure;
+    return { saved: 'schedule' };
+  },
+} satisfies Actions;
