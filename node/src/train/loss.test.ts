@@ -67,6 +67,24 @@ describe('perExampleLoss', () => {
     tf.dispose([ours, ref]);
   });
 
+  it('mae: mean absolute error over outputs; its gradient is sign(z − y)/out', () => {
+    const v = tf.tidy(() =>
+      perExampleLoss(
+        'mae',
+        tf.tensor2d([
+          [1, -2],
+          [3, 0.5],
+        ]),
+        tf.tensor2d([
+          [0, 0],
+          [1, 1],
+        ]),
+      ),
+    );
+    expectClose(v.dataSync(), [1.5, 1.25], 1e-7, 'mae');
+    v.dispose();
+  });
+
   it('mse: mean squared error over outputs, targets [B] or [B, out]', () => {
     const v = tf.tidy(() => perExampleLoss('mse', tf.tensor2d([[1], [3]]), tf.tensor1d([0, 1])));
     expectClose(v.dataSync(), [1, 4], 0, 'mse');
@@ -90,6 +108,15 @@ describe('perExampleLoss', () => {
           [1, 0, 1, 0],
           [0, 0, 1, 1],
           [1, 1, 1, 0],
+        ]),
+    ],
+    [
+      'mae', // no target equal to its logit: |x| has no derivative at 0
+      () =>
+        tf.tensor2d([
+          [1, 2, 0, -3],
+          [0.5, -0.5, 1, 2],
+          [5, -1, 2, 2],
         ]),
     ],
     ['softmax-ce-logits', () => tf.tensor1d([3, 0, 2], 'int32')],

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Architecture } from '@coopfl/protocol/models';
 import { CoopNodeError } from '../errors';
 
 /** Activations a dense layer may apply. The output layer must be `linear`: losses take logits. */
@@ -20,10 +21,12 @@ export interface EmbeddingLayer {
 
 /**
  * Losses, all computed from logits (numerically stable and, for a 5,000-way softmax, 1.6× faster
- * than from probabilities: performance note 2). `mse` takes float targets [B] or [B, out];
- * `bce-logits` takes 0/1 targets of the same shapes; `softmax-ce-logits` takes int32 class ids [B].
+ * than from probabilities: performance note 2). `mse` and `mae` take float targets [B] or
+ * [B, out]; `bce-logits` takes 0/1 targets of the same shapes; `softmax-ce-logits` takes int32
+ * class ids [B]. `mae` fits the conditional median: the right target for WAPE, and for
+ * intermittent demand, where the mean that `mse` fits is a poor point forecast.
  */
-export type LossKind = 'mse' | 'bce-logits' | 'softmax-ce-logits';
+export type LossKind = Architecture['loss'];
 
 /**
  * A model made of plain TF.js variables rather than `tf.layers`: an optional mean-pooled embedding

@@ -83,7 +83,7 @@ export const ArchitectureSchema = z
       })
       .optional(),
     layers: z.array(LayerSchema).min(1),
-    loss: z.enum(['mse', 'bce-logits', 'softmax-ce-logits']),
+    loss: z.enum(['mse', 'mae', 'bce-logits', 'softmax-ce-logits']),
   })
   .refine((a) => (a.embedding === undefined) !== (a.inputDim === undefined), {
     message: 'an architecture has either inputDim or an embedding',
@@ -105,7 +105,10 @@ export interface ArchitectureOptions {
 
 /**
  * The default network of each kind:
- * - demand: {@link DEMAND_FEATURES} → 64 relu → 64 relu → 28 (scaled units per horizon), MSE;
+ * - demand: {@link DEMAND_FEATURES} → 64 relu → 64 relu → 28 (scaled units per horizon), mean
+ *   absolute error: it fits the median, which is what WAPE rewards; with MSE the fitted mean of
+ *   intermittent daily series scored worse on WAPE than forecasting zero (WAPE 1.55 against 1.00
+ *   in `coopfl-sim run --stores 20 --rounds 30`);
  * - recommendation: last 10 catalog-key buckets → embedding 32, mean-pooled → 64 relu → vocab
  *   logits, softmax cross-entropy (the item side is shared; a customer's history never leaves);
  * - fraud: {@link FRAUD_FEATURES} → 32 relu → 16 relu → 1 logit, binary cross-entropy.
@@ -122,7 +125,7 @@ export function defaultArchitecture(kind: ModelKind, opts: ArchitectureOptions =
           { units: h, activation: 'relu' },
           { units: DEMAND_HORIZON, activation: 'linear' },
         ],
-        loss: 'mse',
+        loss: 'mae',
       };
     }
     case 'recommendation': {
