@@ -28,7 +28,12 @@ export const actions = {
       session = await coordinator().auth.login.mutate(form.data);
     } catch (err) {
       const status = statusOf(err);
-      if (status === 401) return fail(400, { field: 'password', message: messageOf(err) });
+      if (status === 401)
+        return fail(400, {
+          field: 'password',
+          message: messageOf(err),
+          username: form.data.username,
+        });
       if (status === 429)
         return fail(429, { field: 'username', message: 'Too many attempts: wait a minute.' });
       return fail(502, { field: 'form', message: 'The coordinator is not reachable right now.' });
