@@ -136,8 +136,11 @@ describe('a cooperative of three nodes', () => {
     expect(evalMetrics.pr_auc).toBeLessThanOrEqual(1);
   }, 120_000);
 
-  it('serves predictions from the latest stored global models over local HTTP', async () => {
-    const t = nodes[0]!;
+  it('each node serves predictions from the latest stored global models over local HTTP', async () => {
+    for (const t of nodes) await servesPredictions(t);
+  }, 240_000);
+
+  async function servesPredictions(t: TestNode) {
     const mine = shopTables(tables, t.storeId);
     const provider = createModelProvider(t.node.db, await t.node.source(), runtimes);
     const api: RunningServe = await startServe({ provider, port: 0 });
@@ -196,5 +199,5 @@ describe('a cooperative of three nodes', () => {
     } finally {
       await api.close();
     }
-  }, 120_000);
+  }
 });
