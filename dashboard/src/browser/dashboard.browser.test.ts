@@ -128,7 +128,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await expect
       .poll(() => outcome.textContent(), { timeout: 90_000, interval: 500 })
       .toMatch(/released → v1/);
-    await page.getByText('3 members', { exact: true }).waitFor();
+    expect(await page.getByTestId('round-cohort').textContent()).toContain('3 members');
     await shot(page, 'round');
 
     await page.getByRole('link', { name: 'Rounds', exact: true }).click();
