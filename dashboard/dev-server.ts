@@ -74,6 +74,10 @@ export async function startDashboard(o: {
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
+  // Never leave the dev server behind when this process ends without closing it.
+  const orphan = () => child.kill('SIGTERM');
+  process.once('exit', orphan);
+  void exited.then(() => process.off('exit', orphan));
   const url = `http://127.0.0.1:${port}`;
   const close = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

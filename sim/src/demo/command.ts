@@ -8,13 +8,15 @@ const DemoFlags = z.object({
   rounds: z.coerce.number().int().min(1).optional(),
   port: z.coerce.number().int().min(0).max(65535).default(8787),
   servePort: z.coerce.number().int().min(0).max(65535).default(8788),
+  dashboardPort: z.coerce.number().int().min(0).max(65535).default(8789),
+  dashboard: z.boolean().default(true),
   seed: z.coerce.number().int().default(1),
   json: z.boolean().default(false),
 });
 
 /**
- * Registers `demo` (root script `pnpm demo`): a coordinator, simulated member shops and their
- * nodes, training until Ctrl-C (or `--rounds`). Progress on stderr; with `--json` a summary on
+ * Registers `demo` (root script `pnpm demo`): a coordinator, the dashboard, simulated member shops
+ * and their nodes, training until Ctrl-C (or `--rounds`). Progress on stderr; with `--json` a summary on
  * stdout at the end.
  */
 export function registerDemoCommand(program: Command): void {
@@ -25,6 +27,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--rounds <n>', 'training rounds per model, then stop (default: until Ctrl-C)')
     .option('--port <n>', 'coordinator port on 127.0.0.1 (default 8787, 0 = any)')
     .option('--serve-port <n>', "first shop's prediction API port (default 8788, 0 = any)")
+    .option('--dashboard-port <n>', 'dashboard port on 127.0.0.1 (default 8789, 0 = any)')
+    .option('--no-dashboard', 'do not start the dashboard')
     .option('--seed <n>', 'seed of the synthetic cooperative (default 1)')
     .option('--json', 'print a JSON summary on stdout when done')
     .action(async (raw: unknown) => {
@@ -36,7 +40,12 @@ export function registerDemoCommand(program: Command): void {
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
-      const summary = await runDemo({ ...flags, signal: ctl.signal });
+      const { dashboard, dashboardPort, ...rest } = flags;
+      const summary = await runDemo({
+        ...rest,
+        dashboardPort: dashboard ? dashboardPort : false,
+        signal: ctl.signal,
+      });
       if (flags.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     });
 }

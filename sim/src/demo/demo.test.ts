@@ -10,8 +10,12 @@ describe('pnpm demo', () => {
       rounds: 1,
       port: 0,
       servePort: 0,
+      dashboardPort: 0,
       print: (l) => lines.push(l),
     });
+    expect(lines.some((l) => l.startsWith(`dashboard    ${summary.dashboardUrl}`))).toBe(true);
+    const link = lines.find((l) => l.startsWith('shop 1 dashboard login'));
+    expect(link).toMatch(/\/login\/member\?token=cfl_/);
     expect(summary.rounds).toBe(1);
     for (const kind of MODEL_KINDS) {
       const m = summary.models[kind]!;
@@ -23,5 +27,6 @@ describe('pnpm demo', () => {
     expect(lines.filter((l) => l.startsWith('member '))).toHaveLength(3);
     // Everything is stopped: the coordinator no longer answers.
     await expect(fetch(`${summary.coordinatorUrl}/healthz`)).rejects.toThrow();
+    await expect(fetch(`${summary.dashboardUrl}/login`)).rejects.toThrow();
   }, 240_000);
 });

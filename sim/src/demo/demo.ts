@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cryptoReady, systemRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
-import { MODEL_KINDS, MODEL_METRICS, defaultArchitecture } from '@coopfl/protocol/models';
+import { MODEL_KINDS, defaultArchitecture } from '@coopfl/protocol/models';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import { loginAdmin } from '@coopfl/coordinator/client';
+import type { RunningDashboard } from '@coopfl/dashboard/dev-server';
+import { startDashboard } from '@coopfl/dashboard/dev-server';
 import { initTf } from '@coopfl/node';
 import { importCanonical } from '@coopfl/node/import';
 import type { NodeHandle } from '@coopfl/node/runtime';
@@ -29,6 +31,8 @@ export interface DemoOptions {
   readonly port?: number;
   /** Port of the first shop's prediction API (0: any free port). Default 8788. */
   readonly servePort?: number;
+  /** Dashboard port on 127.0.0.1 (0: any free port); `false`: no dashboard. Default 8789. */
+  readonly dashboardPort?: number | false;
   /** Seed of the synthetic cooperative. Default 1. */
   readonly seed?: number;
   readonly signal?: AbortSignal;
@@ -39,6 +43,7 @@ export interface DemoOptions {
 /** What a finished demo did: per model, the released versions and the last evaluation. */
 export interface DemoSummary {
   readonly coordinatorUrl: string;
+  readonly dashboardUrl: string | null;
   readonly serveUrl: string;
   readonly rounds: number;
   readonly models: Record<
@@ -75,7 +80,8 @@ const fmt = (m: Record<string, number>) =>
     .join(', ');
 
 /**
- * The whole product on one machine: a coordinator on its embedded PGlite database, a synthetic
+ * The whole product on one machine: a coordinator on its embedded PGlite database, the dashboard
+ * (served from source by Vite's dev server, so no build step), a synthetic
  * cooperative of member shops, one real node per shop (its own store database, joined by invite
  * over HTTP on loopback), the three models trained round after round with secure aggregation and
  * evaluated through it, and the first shop's prediction API. Prints where everything is and what
@@ -97,6 +103,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
   const stopNodes = new AbortController();
   let running: RunningCoordinator | undefined;
   let serve: RunningServe | undefined;
+  let dashboard: RunningDashboard | undefined;
+  const t0 = Date.now();
+  const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   try {
     running = await startCoordinator(
       loadConfig(
@@ -116,6 +125,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const { client: admin } = await loginAdmin(running.url, 'admin', password);
     print(`coordinator  ${running.url}  (embedded PGlite in ${join(work, 'coordinator')})`);
     print(`admin login  admin / ${password}`);
+    if (o.dashboardPort !== false) {
+      dashboard = await startDashboard({
+        coordinatorUrl: running.url,
+        port: o.dashboardPort ?? 8789,
+        log: (chunk) => print(`[dashboard] ${chunk.trimEnd()}`),
+      });
+      print(`dashboard    ${dashboard.url}  (log in as admin with the password above)`);
+    }
     print(`TF.js backend ${backend}`);
 
     const tables = generateCooperative({
@@ -174,6 +191,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     const customer = top(own.orders.map((r) => String(r.customer_id)));
     print(`  curl '${serve.url}/forecast?catalog_key=${key}&days=14'`);
     print(`  curl '${serve.url}/recommend?customer_id=${customer}&k=10'`);
+    if (dashboard) {
+      const link = await first.node.dashboardLink(dashboard.url);
+      print(`shop 1 dashboard login (one use, until ${link.expiresAt})  ${link.url}`);
+    }
     print('Ctrl-C stops everything.');
 
     const summary: Record<string, { version: number; eval: Record<string, number> | null }> = {};
@@ -184,28 +205,35 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
         if (o.signal?.aborted) break;
         const train = await admin.rounds.start.mutate({ modelId: kind });
         const trained = await waitForRound(admin, train.roundId, o.signal);
-        const ev = await admin.rounds.start.mutate({
-          modelId: kind,
-          kind: 'eval',
-          metrics: [...MODEL_METRICS[kind]],
-        });
+        // The kind's metrics and its baselines (the dashboard draws those as reference lines).
+        const ev = await admin.rounds.start.mutate({ modelId: kind, kind: 'eval' });
         const evaluated = await waitForRound(admin, ev.roundId, o.signal);
         const model = (await admin.models.list.query()).find((m) => m.id === kind)!;
-        const metrics = (model.metrics as { eval?: Record<string, number> } | null)?.eval ?? null;
+        const all = (model.metrics as { eval?: Record<string, number> } | null)?.eval;
+        const metrics = all
+          ? Object.fromEntries(Object.entries(all).filter(([k]) => !k.includes('@')))
+          : null;
         summary[kind] = { version: model.latestVersion, eval: metrics };
         print(
-          `round ${round} ${kind.padEnd(14)} ${trained.status} → v${model.latestVersion}; ` +
+          `[${elapsed()}] round ${round} ${kind.padEnd(14)} ${trained.status} → v${model.latestVersion}; ` +
             (evaluated.status === 'done' && metrics
               ? `cooperative average ${fmt(metrics)}`
               : `evaluation ${evaluated.status}`),
         );
       }
     }
-    return { coordinatorUrl: running.url, serveUrl: serve.url, rounds: round, models: summary };
+    return {
+      coordinatorUrl: running.url,
+      dashboardUrl: dashboard?.url ?? null,
+      serveUrl: serve.url,
+      rounds: round,
+      models: summary,
+    };
   } finally {
     stopNodes.abort();
     await Promise.all(loops);
     await serve?.close();
+    await dashboard?.close();
     for (const { node, store } of nodes) {
       await node.close().catch(() => undefined);
       await store.close().catch(() => undefined);
