@@ -88,9 +88,14 @@ export const ExperimentConfigSchema = z
         learningRate: z.number().positive().default(0.01),
         batchSize: int(1, 65536).default(64),
         mu: z.number().min(0).default(0),
+        /**
+         * Personalization: epochs each shop trains the final global model on its own data for
+         * the `federated_tuned` arm (a shop-specific copy; nothing leaves the shop). 0 = off.
+         */
+        fineTuneEpochs: int(0, 100).default(2),
       })
       .strict()
-      .default({ epochs: 1, learningRate: 0.01, batchSize: 64, mu: 0 }),
+      .default({ epochs: 1, learningRate: 0.01, batchSize: 64, mu: 0, fineTuneEpochs: 2 }),
     architecture: z
       .object({
         hidden: int(1, 4096).default(32),

@@ -97,6 +97,7 @@ async function runSection(r: ExperimentResults): Promise<string> {
 const ARM_LABEL: Record<string, string> = {
   federated_final: 'federated (final)',
   federated_best: 'federated (best round)',
+  federated_tuned: 'federated + local fine-tuning',
   local: 'local-only',
   centralized: 'centralized (pooled)',
 };

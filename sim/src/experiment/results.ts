@@ -17,7 +17,13 @@ export type MetricValues = z.infer<typeof MetricsSchema>;
 const TimingSchema = z.object({ seconds: z.number().min(0) });
 
 /** The arms every model is evaluated under, on every shop's held-out test split. */
-export const ARMS = ['federated_final', 'federated_best', 'local', 'centralized'] as const;
+export const ARMS = [
+  'federated_final',
+  'federated_best',
+  'federated_tuned',
+  'local',
+  'centralized',
+] as const;
 export type Arm = (typeof ARMS)[number];
 
 /** One shop's figures for one model. */

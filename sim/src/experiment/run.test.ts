@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ResultsSchema } from './results';
+import { ARMS, ResultsSchema } from './results';
 import { runExperiment } from './run';
 import { writeOutputs } from './sweep';
 import { TINY } from './tiny.fixture';
@@ -33,7 +33,7 @@ describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
       expect(m.privacy).toMatchObject({ mode: 'off', unit: 'member', epsilonSpent: null });
       expect(m.cost.bytesUp).toBeGreaterThan(0);
       expect(m.cost.bytesDown).toBeGreaterThan(m.cost.bytesUp);
-      for (const arm of ['federated_final', 'federated_best', 'local', 'centralized']) {
+      for (const arm of ARMS) {
         expect(m.summary[arm]?.shops).toBeGreaterThan(0);
         expect(typeof m.summary[arm]?.median[m.mainMetric]).toBe('number');
       }

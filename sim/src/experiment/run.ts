@@ -264,6 +264,20 @@ async function runModel(
   }
   const localSeconds = (performance.now() - t) / 1000;
 
+  // Federated + local fine-tuning: each shop adapts the final global model to its own data.
+  const finalWeights = lastDone ? await coop.weights(kind, lastDone.resultVersion!) : init;
+  const tuned: (MetricValues | null)[] = [];
+  for (const [i, d] of datas.entries()) {
+    if (!d || cfg.training.fineTuneEpochs === 0) tuned.push(null);
+    else {
+      const { weights } = await runtime.train(arch, finalWeights, d, {
+        ...trainCfg(`tuned-${i}`),
+        epochs: cfg.training.fineTuneEpochs,
+      });
+      tuned.push(metricValues(runtime.evaluate(arch, weights, d, 'test')));
+    }
+  }
+
   // Centralized: all shops' training examples pooled (the upper bound).
   t = performance.now();
   progress?.({ phase: 'centralized', model: kind });
@@ -290,6 +304,7 @@ async function runModel(
   const arms: Record<Arm, (MetricValues | null)[]> = {
     federated_final: federatedFinal,
     federated_best: federatedBest,
+    federated_tuned: tuned,
     local,
     centralized,
   };

@@ -34,6 +34,7 @@ export function fixtureResults(shops = 6, rounds = 5, seed = 3): ExperimentResul
     const arms = {
       federated_final: arm(0.7),
       federated_best: arm(0.72),
+      federated_tuned: arm(0.71),
       local: arm(0.55),
       centralized: arm(0.75),
     };
@@ -83,6 +84,7 @@ export function fixtureResults(shops = 6, rounds = 5, seed = 3): ExperimentResul
         arms: {
           federated_final: arms.federated_final[i]!,
           federated_best: arms.federated_best[i]!,
+          federated_tuned: arms.federated_tuned[i]!,
           local: arms.local[i]!,
           centralized: arms.centralized[i]!,
         },
