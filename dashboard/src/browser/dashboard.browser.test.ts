@@ -69,6 +69,8 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     return png;
   };
   const url = (path: string) => `${dash.url}${path}`;
+  /** Waits until the page has hydrated, so typing is not lost to the first client render. */
+  const ready = (p: Page) => p.locator('body[data-hydrated="true"]').waitFor();
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -97,28 +99,34 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   it('admin logs in, invites and approves a member, runs a round live and sees the quality chart', async () => {
     await page.goto(url('/'));
     await expect.poll(() => page.url()).toContain('/login');
+    await ready(page);
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByText('unknown username or wrong password').waitFor();
+    await ready(page);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await shot(page, 'overview');
 
     await page.getByRole('link', { name: 'Members', exact: true }).click();
+    await page.getByRole('heading', { name: 'Members', level: 1 }).waitFor();
     await page.getByLabel("Note (for you, e.g. the shop's name)").fill('the new shop');
     await page.getByRole('button', { name: 'Create invite' }).click();
     const invite = await page.getByTestId('invite').inputValue();
     expect(invite).toMatch(/^cfi_/);
     const joined = await joinWithInvite(coop.running.url, invite, 'Browser shop');
     await page.reload();
+    await ready(page);
     await page.getByRole('button', { name: 'Approve Browser shop' }).click();
     await page.getByRole('button', { name: 'Approve Browser shop' }).waitFor({ state: 'detached' });
     nodes.push(joined);
     await shot(page, 'members');
 
     await page.getByRole('link', { name: 'Rounds', exact: true }).click();
+    await page.getByRole('heading', { name: 'Rounds', level: 1 }).waitFor();
+    await ready(page);
     await page.getByLabel('Model').selectOption('opaque');
     await page.getByLabel('Kind').selectOption('train');
     await page.getByRole('button', { name: 'Start round' }).click();
@@ -132,6 +140,8 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await shot(page, 'round');
 
     await page.getByRole('link', { name: 'Rounds', exact: true }).click();
+    await page.getByRole('heading', { name: 'Rounds', level: 1 }).waitFor();
+    await ready(page);
     await page.getByLabel('Kind').selectOption('eval');
     await page.getByRole('button', { name: 'Start round' }).click();
     await page.waitForURL(/\/rounds\/[^/]+$/);
@@ -168,7 +178,10 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await mp.getByRole('heading', { name: 'Your shop' }).waitFor();
     await shot(mp, 'member-page');
 
+    await ready(mp);
     await mp.getByRole('link', { name: 'Consent', exact: true }).click();
+    await mp.getByRole('heading', { name: 'Consent', level: 1 }).waitFor();
+    await ready(mp);
     await mp.getByLabel('Only the ones ticked:').check();
     await mp.getByRole('checkbox', { name: /^opaque/ }).uncheck();
     await mp.getByRole('checkbox', { name: 'Fraud rate' }).check();
