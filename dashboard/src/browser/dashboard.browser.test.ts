@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import type { FleetNode } from '@coopfl/coordinator/testing/fleet';
 import { startDashboard } from '../../dev-server';
@@ -97,6 +97,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   }, 60_000);
 
   it('admin logs in, invites and approves a member, runs a round live and sees the quality chart', async () => {
+    onTestFailed(async () => {
+      await page.screenshot({ path: join(SHOTS, 'failure-admin.png'), fullPage: true });
+    });
     await page.goto(url('/'));
     await expect.poll(() => page.url()).toContain('/login');
     await ready(page);
@@ -173,6 +176,9 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const mp = await ctx.newPage();
     mp.setDefaultTimeout(60_000);
+    onTestFailed(async () => {
+      await mp.screenshot({ path: join(SHOTS, 'failure-member.png'), fullPage: true });
+    });
     await mp.goto(url(`/login/member?token=${token}`));
     await mp.waitForURL(new RegExp(`/members/${encodeURIComponent(me.memberId)}$`));
     await mp.getByRole('heading', { name: 'Your shop' }).waitFor();

@@ -3,7 +3,7 @@ import { error, redirect } from '@sveltejs/kit';
 import { coordinator, statusOf } from './coordinator';
 import { dashboardEnv } from './env';
 
-/** The session cookie: httpOnly (scripts cannot read it), same-site, path-wide. */
+/** The session cookie: httpOnly (scripts cannot read it), SameSite=Lax, path-wide. */
 export const SESSION_COOKIE = 'coopfl_session';
 
 /** Who is logged in, as the coordinator reports it for the session token. */
@@ -19,7 +19,8 @@ export function setSessionCookie(cookies: Cookies, token: string, expiresAt: str
   cookies.set(SESSION_COOKIE, token, {
     path: '/',
     httpOnly: true,
-    sameSite: 'strict',
+    // lax: a login link opened from another app still lands logged in; forms are same-origin only.
+    sameSite: 'lax',
     secure: dashboardEnv().COOPFL_DASHBOARD_SECURE_COOKIE,
     expires: new Date(expiresAt),
   });
