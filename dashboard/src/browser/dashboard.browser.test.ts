@@ -103,6 +103,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.goto(url('/'));
     await expect.poll(() => page.url()).toContain('/login');
     await ready(page);
+    await shot(page, 'login');
     await page.getByLabel('Username').fill(ADMIN.username);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -145,6 +146,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await page.getByRole('link', { name: 'Rounds', exact: true }).click();
     await page.getByRole('heading', { name: 'Rounds', level: 1 }).waitFor();
     await ready(page);
+    await shot(page, 'rounds');
     await page.getByLabel('Kind').selectOption('eval');
     await page.getByRole('button', { name: 'Start round' }).click();
     await page.waitForURL(/\/rounds\/[^/]+$/);
