@@ -34,12 +34,21 @@ export function registerDemoCommand(program: Command): void {
     .action(async (raw: unknown) => {
       const flags = parseOptions(DemoFlags, raw);
       const ctl = new AbortController();
+      // Ctrl-C reaches this process more than once (the terminal signals the whole process group
+      // and tsx relays it too): repeats within a second are the same Ctrl-C; a later one forces.
+      let stoppedAt = 0;
       const stop = () => {
-        process.stderr.write('\nstopping…\n');
-        ctl.abort();
+        if (stoppedAt === 0) {
+          stoppedAt = Date.now();
+          process.stderr.write('\nstopping…\n');
+          ctl.abort();
+        } else if (Date.now() - stoppedAt > 1_000) {
+          process.stderr.write('stopping at once\n');
+          process.exit(130);
+        }
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       const { dashboard, dashboardPort, ...rest } = flags;
       const summary = await runDemo({
         ...rest,

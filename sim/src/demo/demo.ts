@@ -64,11 +64,12 @@ function demoModelConfig(kind: ModelKind) {
   };
 }
 
+/** The round once released or failed; null when the demo is stopped first (Ctrl-C). */
 async function waitForRound(admin: AdminClient, roundId: string, signal?: AbortSignal) {
   for (;;) {
     const r = await admin.rounds.get.query({ roundId });
     if (r.status === 'done' || r.status === 'failed') return r;
-    if (signal?.aborted) throw new Error('stopped');
+    if (signal?.aborted) return null;
     await new Promise((res) => setTimeout(res, 200));
   }
 }
@@ -205,9 +206,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
         if (o.signal?.aborted) break;
         const train = await admin.rounds.start.mutate({ modelId: kind });
         const trained = await waitForRound(admin, train.roundId, o.signal);
+        if (!trained) break;
         // The kind's metrics and its baselines (the dashboard draws those as reference lines).
         const ev = await admin.rounds.start.mutate({ modelId: kind, kind: 'eval' });
         const evaluated = await waitForRound(admin, ev.roundId, o.signal);
+        if (!evaluated) break;
         const model = (await admin.models.list.query()).find((m) => m.id === kind)!;
         const all = (model.metrics as { eval?: Record<string, number> } | null)?.eval;
         const metrics = all
@@ -230,10 +233,12 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
       models: summary,
     };
   } finally {
-    stopNodes.abort();
-    await Promise.all(loops);
-    await serve?.close();
     await dashboard?.close();
+    await serve?.close();
+    stopNodes.abort();
+    if (o.signal?.aborted)
+      print('stopping the nodes (a round in progress ends first, at most its stage timeout)…');
+    await Promise.all(loops);
     for (const { node, store } of nodes) {
       await node.close().catch(() => undefined);
       await store.close().catch(() => undefined);
