@@ -1,6 +1,6 @@
 import type { KeyPair, NodeId, RandomSource } from '@coopfl/protocol';
 import type { ClientInput } from '@coopfl/protocol/secagg';
-import { createClient, runClient } from '@coopfl/protocol/secagg';
+import { createClient, runClient, sealClientMessage } from '@coopfl/protocol/secagg';
 import { asDelta, asEpsilon } from '@coopfl/protocol/dp';
 import type { PrivacyEvent } from '@coopfl/protocol/dp';
 import { clipUpdate } from '@coopfl/protocol/strategy';
@@ -215,6 +215,7 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
   const rc = task.round;
   const base = { roundId: rc.roundId, modelId: rc.modelId };
   const row = { ...base, kind: rc.kind };
+  let advertising = false;
   try {
     if (await roundRecord(ctx.db, rc.roundId)) {
       throw new Refusal('late', 'an earlier run of this node already handled this round');
@@ -227,6 +228,7 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
     // Recorded before the keys are advertised: a restarted node must not advertise twice.
     await recordRound(ctx.db, { ...row, outcome: 'joined' });
     ctx.onEvent({ type: 'round-joined', ...base, kind: rc.kind });
+    advertising = true;
     const client = createClient({
       config: secAggConfigOf(rc),
       index: task.clientIndex,
@@ -266,6 +268,11 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
       ctx.onEvent({ type: 'model-stored', modelId: rc.modelId, version: outcome.resultVersion });
     }
   } catch (err) {
+    // Not taking part: say so before advertising, so the others need not wait for the deadline.
+    const late = err instanceof Refusal && err.reason === 'late';
+    if (!advertising && !late) {
+      await declineRound(ctx, rc, task.clientIndex, err instanceof Refusal ? err.reason : 'error');
+    }
     if (err instanceof Refusal) {
       if (err.reason !== 'late' || !(await roundRecord(ctx.db, rc.roundId).catch(() => true))) {
         await recordRound(ctx.db, { ...row, outcome: 'refused', reason: err.detail }).catch(
@@ -278,6 +285,29 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
     const reason = reasonOf(err);
     await recordRound(ctx.db, { ...row, outcome: 'error', reason }).catch(() => undefined);
     ctx.onEvent({ type: 'round-error', ...base, reason });
+  }
+}
+
+/**
+ * Tells the coordinator that this node will not take part in the round (a signed SecAgg decline
+ * with a reason code, never data), so the advertise stage closes once the others have advertised.
+ * Best effort: a decline that does not get through leaves the node to be dropped at the deadline.
+ */
+async function declineRound(
+  ctx: TaskContext,
+  rc: RoundConfig,
+  index: number,
+  reason: string,
+): Promise<void> {
+  try {
+    const bytes = sealClientMessage(
+      { stage: 'decline', roundId: rc.roundId, from: index, reason },
+      ctx.identity.privateKey,
+      secAggConfigOf(rc).digest,
+    );
+    await ctx.client.channel(rc.roundId, { pollMs: ctx.channelPollMs }).send(index, bytes);
+  } catch {
+    // The round's deadline covers it.
   }
 }
 

@@ -46,16 +46,30 @@ export const UnmaskSchema = z.object({
   seedShares: z.array(z.object({ of: index, y: shareWords })),
   keyShares: z.array(z.object({ of: index, y: shareWords })),
 });
+/**
+ * A client that will not take part (its consent or privacy budget forbids the task, or it cannot
+ * train: too little data) says so before advertising keys, so the advertise stage closes as soon
+ * as everyone else has advertised instead of waiting for its deadline. `reason` is a short code
+ * (`consent`, `budget`, `error`, …), never data.
+ */
+export const DeclineSchema = z.object({
+  stage: z.literal('decline'),
+  roundId: z.string(),
+  from: index,
+  reason: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be a short lowercase code'),
+});
 export const ClientMessageSchema = z.discriminatedUnion('stage', [
   AdvertiseSchema,
   SharesSchema,
   MaskedSchema,
   UnmaskSchema,
+  DeclineSchema,
 ]);
 export type AdvertiseMsg = z.infer<typeof AdvertiseSchema>;
 export type SharesMsg = z.infer<typeof SharesSchema>;
 export type MaskedMsg = z.infer<typeof MaskedSchema>;
 export type UnmaskMsg = z.infer<typeof UnmaskSchema>;
+export type DeclineMsg = z.infer<typeof DeclineSchema>;
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 export const KeysSchema = z.object({
@@ -91,6 +105,7 @@ const STAGE_CODES = {
   shares: 2,
   masked: 3,
   unmask: 4,
+  decline: 5,
   keys: 11,
   ciphertexts: 12,
   unmaskRequest: 13,
@@ -126,6 +141,8 @@ export function encodeClientBody(msg: ClientMessage): Uint8Array {
       writeShares(w, msg.seedShares);
       writeShares(w, msg.keyShares);
       return w.finish();
+    case 'decline':
+      return w.str(msg.reason).finish();
   }
 }
 
@@ -217,6 +234,9 @@ export function decodeClientBody(body: Uint8Array): ClientMessage {
         seedShares: readShares(r, 'seedShares'),
         keyShares: readShares(r, 'keyShares'),
       };
+      break;
+    case 'decline':
+      msg = { stage, roundId, from, reason: r.str('reason') };
       break;
     case 'keys':
     case 'ciphertexts':

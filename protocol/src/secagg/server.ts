@@ -37,6 +37,8 @@ export interface AggregateResult {
 interface Collecting {
   config: SecAggConfig;
   adverts: Map<number, { msg: AdvertiseMsg; envelope: Uint8Array }>;
+  /** Clients that declined the round before advertising: the advertise stage does not wait. */
+  declined: Set<number>;
   /** Clients that advertised keys (U1), then sent shares (U2), then a masked input (U3). */
   u1: ReadonlySet<number>;
   shares: Map<number, SharesMsg>;
@@ -85,6 +87,7 @@ export function createServer(config: SecAggConfig): ServerState {
     stage: 'advertise',
     config,
     adverts: new Map(),
+    declined: new Set(),
     u1: new Set(),
     shares: new Map(),
     u2: new Set(),
@@ -140,10 +143,13 @@ export function serverNext(state: ServerState, event: ServerEvent): Step<ServerS
     return { ok: true, state: s, out: [] };
   });
   if (!accepted.ok) return accepted;
-  const received = { advertise: s.adverts, shares: s.shares, masked: s.u3, unmask: s.unmasks }[
-    s.stage
-  ];
-  return received.size === expectedCount(s) ? closeStage(s) : accepted;
+  const received = {
+    advertise: s.adverts.size + s.declined.size,
+    shares: s.shares.size,
+    masked: s.u3.size,
+    unmask: s.unmasks.size,
+  }[s.stage];
+  return received === expectedCount(s) ? closeStage(s) : accepted;
 }
 
 /**
@@ -187,6 +193,22 @@ function receive(
   if (msg.roundId !== config.roundId) {
     throw new ProtocolError('WrongRound', `message for round "${msg.roundId}"`);
   }
+  if (msg.stage === 'decline') {
+    if (s.stage !== 'advertise') {
+      throw new ProtocolError(
+        'WrongStage',
+        `client ${msg.from} declined during the ${s.stage} stage (only before advertising)`,
+      );
+    }
+    if (!expects(s, msg.from)) {
+      throw new ProtocolError('UnknownClient', `client ${msg.from} is not part of this round`);
+    }
+    if (s.adverts.has(msg.from) || s.declined.has(msg.from)) {
+      throw new ProtocolError('Replay', `client ${msg.from} already advertised or declined`);
+    }
+    s.declined.add(msg.from);
+    return;
+  }
   if (msg.stage !== s.stage) {
     throw new ProtocolError(
       'WrongStage',
@@ -204,6 +226,9 @@ function receive(
   switch (msg.stage) {
     case 'advertise':
       if (s.adverts.has(msg.from)) throw dup();
+      if (s.declined.has(msg.from)) {
+        throw new ProtocolError('Replay', `client ${msg.from} declined this round`);
+      }
       s.adverts.set(msg.from, { msg, envelope });
       return;
     case 'shares': {
