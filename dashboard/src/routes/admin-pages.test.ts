@@ -299,8 +299,49 @@ describe('admin pages (server side, real coordinator)', () => {
       stageTimeoutMs: 30_000,
     });
 
+    // Adding a model: fields named; a duplicate id is refused by the coordinator, naming the id.
+    const create = {
+      id: 'fraud-2',
+      kind: 'fraud',
+      mode: 'central',
+      epsilonBudget: '4',
+      noiseMultiplier: '1',
+    };
+    for (const [field, v] of [
+      ['id', 'Bad Id!'],
+      ['kind', 'weather'],
+      ['mode', 'loud'],
+      ['epsilonBudget', '-2'],
+      ['noiseMultiplier', 'much'],
+    ] as const) {
+      const f = await failure(() =>
+        settings.actions.create(
+          eventOf({ path: '/settings', locals, form: { ...create, [field]: v } }),
+        ),
+      );
+      expect(f, field).toMatchObject({ status: 400, field });
+    }
+    expect(
+      await value(() =>
+        settings.actions.create(eventOf({ path: '/settings', locals, form: create })),
+      ),
+    ).toEqual({ saved: 'model fraud-2' });
+    expect(
+      await failure(() =>
+        settings.actions.create(eventOf({ path: '/settings', locals, form: create })),
+      ),
+    ).toMatchObject({ status: 400, field: 'id', message: 'model "fraud-2" already exists' });
+    const after = await value(() => settings.load(eventOf({ path: '/settings', locals })));
+    expect(after.models.find((m) => m.id === 'fraud-2')).toMatchObject({
+      kind: 'fraud',
+      dp: { mode: 'central', epsilonBudget: 4 },
+    });
+
     const p = await value(() => privacy.load(eventOf({ path: '/privacy', locals })));
-    expect(p.summary[0]).toMatchObject({ modelId: 'opaque', budget: 6, dpMode: 'central' });
+    expect(p.summary.find((x) => x.modelId === 'opaque')).toMatchObject({
+      budget: 6,
+      dpMode: 'central',
+    });
     expect(Array.isArray(p.ledger)).toBe(true);
   });
 });

@@ -37,7 +37,46 @@ const ScheduleForm = z.object({
   models: z.array(z.string()),
 });
 
+const CreateForm = z.object({
+  id: z
+    .string({ error: 'give the model an id' })
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, - and _ (up to 63)'),
+  kind: z.enum(['demand', 'recommendation', 'fraud'], {
+    error: 'choose demand, recommendation or fraud',
+  }),
+  mode: z.enum(['off', 'central', 'distributed'], { error: 'choose off, central or distributed' }),
+  epsilonBudget: num('the budget').positive('the budget must be above 0').max(1000, 'at most 1000'),
+  noiseMultiplier: num('the noise multiplier').min(0, 'at least 0').max(100, 'at most 100'),
+});
+
 export const actions = {
+  /** A new shared model of one of the cooperative's kinds (its network is the kind's default). */
+  create: async ({ locals, request }) => {
+    const { token } = requireAdmin(locals);
+    const form = await parseForm(request, CreateForm);
+    if (!form.ok) return form.failure;
+    const f = form.data;
+    const r = await actionOr(
+      () =>
+        coordinator(token).models.create.mutate({
+          id: f.id,
+          kind: f.kind,
+          config: {
+            dp: {
+              mode: f.mode,
+              epsilonBudget: f.epsilonBudget,
+              noiseMultiplier: f.noiseMultiplier,
+              clipNorm: 1,
+              delta: 1e-5,
+            },
+          },
+        }),
+      'id',
+    );
+    if (!r.ok) return r.failure;
+    return { saved: `model ${r.value.id}` };
+  },
   /** Privacy and thresholds of one model; the next round uses them. */
   model: async ({ locals, request }) => {
     const { token } = requireAdmin(locals);
