@@ -279,6 +279,7 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
     case 'shares':
     case 'masked':
     case 'unmask':
+    case 'decline':
       throw new ProtocolError('MalformedMessage', `a server cannot send a ${stage} message`);
   }
   r.end();
