@@ -12,11 +12,15 @@ export const load = (async ({ locals, url }) => {
 }) satisfies PageServerLoad;
 
 const num = (label: string) => z.coerce.number({ error: `${label} must be a number` });
-const ModelForm = z.object({
-  modelId: z.string({ error: 'choose a model' }).min(1, 'choose a model'),
+/** The privacy fields both forms (add a model, change a model) share. */
+const DP_FIELDS = {
   mode: z.enum(['off', 'central', 'distributed'], { error: 'choose off, central or distributed' }),
   epsilonBudget: num('the budget').positive('the budget must be above 0').max(1000, 'at most 1000'),
   noiseMultiplier: num('the noise multiplier').min(0, 'at least 0').max(100, 'at most 100'),
+};
+const ModelForm = z.object({
+  modelId: z.string({ error: 'choose a model' }).min(1, 'choose a model'),
+  ...DP_FIELDS,
   clipNorm: num('the clip norm').positive('the clip norm must be above 0'),
   minClients: num('the minimum').int('a whole number').min(2, 'at least 2 members'),
   thresholdFraction: z
@@ -45,9 +49,7 @@ const CreateForm = z.object({
   kind: z.enum(['demand', 'recommendation', 'fraud'], {
     error: 'choose demand, recommendation or fraud',
   }),
-  mode: z.enum(['off', 'central', 'distributed'], { error: 'choose off, central or distributed' }),
-  epsilonBudget: num('the budget').positive('the budget must be above 0').max(1000, 'at most 1000'),
-  noiseMultiplier: num('the noise multiplier').min(0, 'at least 0').max(100, 'at most 100'),
+  ...DP_FIELDS,
 });
 
 export const actions = {
