@@ -132,7 +132,8 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
 
   // Joining and logging in are rate-limited per client address.
   app.use('/trpc/*', async (c, next) => {
-    if (/\/trpc\/(join|auth\.login)\b/.test(c.req.path)) limiter.take(c.get('address'));
+    if (/\/trpc\/(join|auth\.login|auth\.memberLogin)\b/.test(c.req.path))
+      limiter.take(c.get('address'));
     await next();
   });
 
