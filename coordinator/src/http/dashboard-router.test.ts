@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
+import { DECLINE_STAGE_CODE, STAGE_CODE_OFFSET, sealClientMessage } from '@coopfl/protocol/secagg';
 import type { AdminClient } from '../client';
-import { adminClient } from '../client';
+import { adminClient, secAggConfigOf } from '../client';
 import { loadConfig } from '../config';
 import type { RunningCoordinator } from '../server';
 import { startCoordinator } from '../server';
@@ -124,6 +125,44 @@ describe('dashboard views', () => {
     expect(d).toMatchObject({ status: 'done', cohort: 3, dropouts: 1 });
     expect(d.timeline[0]).toMatchObject({ stage: 'advertise', messages: 2, deadline: true });
     expect(d.participants.map((p) => p.droppedIn)).toEqual([null, null, 'advertise']);
+  });
+
+  it('a member declining is shown as declined, not as a dropout, and nobody waits for it', async () => {
+    await admin.dashboard.updateModel.mutate({
+      modelId: 'opaque',
+      settings: { stageTimeoutMs: 600_000 },
+    });
+    const { roundId, cohort } = await admin.rounds.start.mutate({ modelId: 'opaque' });
+    expect(cohort).toBe(3);
+    const decliner = nodes[2]!;
+    const task = (await decliner.client.tasks()).tasks.find((t) => t.round.roundId === roundId)!;
+    const decline = sealClientMessage(
+      { stage: 'decline', roundId, from: task.clientIndex, reason: 'no-data' },
+      decliner.identity.privateKey,
+      secAggConfigOf(task.round).digest,
+    );
+    expect(decline[STAGE_CODE_OFFSET]).toBe(DECLINE_STAGE_CODE);
+    await decliner.client.channel(roundId, { pollMs: 1_000 }).send(task.clientIndex, decline);
+    // A 10-minute stage timeout: the round ends within the test only because of the decline.
+    await Promise.all(
+      nodes
+        .slice(0, 2)
+        .map((n) => takePart(n, roundId, () => ({ vector: [0.1, 0, 0, 0], weight: 1 }))),
+    );
+    expect((await waitForRound(admin, roundId, 30_000)).status).toBe('done');
+    const d = await admin.dashboard.round.query({ roundId });
+    expect(d).toMatchObject({ cohort: 3, dropouts: 0, declines: 1 });
+    expect(d.timeline[0]).toMatchObject({ stage: 'advertise', messages: 2, deadline: false });
+    expect(d.participants.map((p) => [p.declined, p.droppedIn])).toEqual([
+      [false, null],
+      [false, null],
+      [true, null],
+    ]);
+    // The later tests expect absent members to be dropped quickly again.
+    await admin.dashboard.updateModel.mutate({
+      modelId: 'opaque',
+      settings: { stageTimeoutMs: 500 },
+    });
   });
 
   it('model history: evaluation averages over rounds with baselines, best vs latest', async () => {

@@ -1,5 +1,6 @@
 import { asc, eq, sql } from 'drizzle-orm';
 import type { RoundId } from '@coopfl/protocol';
+import { DECLINE_STAGE_CODE, STAGE_CODE_OFFSET } from '@coopfl/protocol/secagg';
 import type { CoordinatorContext } from '../context';
 import type { Round } from '../db';
 import { members, roundParticipants, rounds, secaggEvents } from '../db';
@@ -77,6 +78,10 @@ export async function roundDetail(
       stage: secaggEvents.stage,
       clientIndex: secaggEvents.clientIndex,
       bytes: sql<number>`coalesce(octet_length(${secaggEvents.payload}), 0)`.mapWith(Number),
+      // The envelope's stage code, to tell a member's decline from an advertisement.
+      code: sql<
+        number | null
+      >`case when octet_length(${secaggEvents.payload}) > ${sql.raw(String(STAGE_CODE_OFFSET))} then get_byte(${secaggEvents.payload}, ${sql.raw(String(STAGE_CODE_OFFSET))}) end`,
       at: secaggEvents.createdAt,
     })
     .from(secaggEvents)
@@ -98,9 +103,14 @@ export async function roundDetail(
       },
     ]),
   );
+  const declined = new Set<number>();
   for (const e of events) {
     const span = spans.get(e.stage as Stage);
     if (!span) continue;
+    if (e.kind === 'message' && e.clientIndex !== null && e.code === DECLINE_STAGE_CODE) {
+      declined.add(e.clientIndex);
+      continue;
+    }
     const at = e.at.toISOString();
     span.startedAt ??= at;
     span.endedAt = at;
@@ -129,6 +139,7 @@ export async function roundDetail(
     const span = spans.get(stage)!;
     if (span.state !== 'closed') continue;
     for (const p of participants) {
+      if (declined.has(p.clientIndex)) continue;
       if (!droppedIn.has(p.clientIndex) && !seen.get(stage)!.has(p.clientIndex))
         droppedIn.set(p.clientIndex, stage);
     }
@@ -144,11 +155,14 @@ export async function roundDetail(
     bytes: timeline.reduce((a, s) => a + s.bytes, 0),
     cohort: participants.length,
     dropouts: droppedIn.size,
+    /** Members that declined before advertising (consent, budget, no data): not dropouts. */
+    declines: declined.size,
     participants: participants.map((p) => ({
       clientIndex: p.clientIndex,
       memberId: visible(p.memberId) ? p.memberId : null,
       name: visible(p.memberId) ? p.name : null,
       droppedIn: droppedIn.get(p.clientIndex) ?? null,
+      declined: declined.has(p.clientIndex),
     })),
   };
 }

@@ -23,6 +23,8 @@ export {
   encodeServerMessage,
   sealClientMessage,
   openClientMessage,
+  STAGE_CODE_OFFSET,
+  DECLINE_STAGE_CODE,
 } from './messages';
 export type { ClientMessage, ServerMessage } from './messages';
 export { runRound, runClient, InMemoryChannel } from './channel';

@@ -100,12 +100,18 @@ export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 
 const MAGIC = 0x41534643; // "CFSA" little-endian
 const VERSION = 1;
+/**
+ * Where a message's stage code sits (after the u32 magic and the u8 version) and a decline's code:
+ * enough for a store to tell declines apart in a log of raw envelopes without decoding them.
+ */
+export const STAGE_CODE_OFFSET = 5;
+export const DECLINE_STAGE_CODE = 5;
 const STAGE_CODES = {
   advertise: 1,
   shares: 2,
   masked: 3,
   unmask: 4,
-  decline: 5,
+  decline: DECLINE_STAGE_CODE,
   keys: 11,
   ciphertexts: 12,
   unmaskRequest: 13,

@@ -26,6 +26,7 @@ export const load = (async ({ locals, params, url }) => {
       bytes: d.bytes,
       cohort: d.cohort,
       dropouts: d.dropouts,
+      declines: d.declines,
     },
     timeline: d.timeline,
     participants: d.participants,
