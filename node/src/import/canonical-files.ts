@@ -186,3 +186,6 @@ export const CANONICAL_FILES: readonly CanonicalFile[] = [
     }),
   ),
 ];
+
+/** The canonical layout's file names (`products.csv`, …), in import order. */
+export const CANONICAL_FILE_NAMES: readonly string[] = CANONICAL_FILES.map((f) => f.file);

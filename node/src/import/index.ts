@@ -3,6 +3,7 @@
  * directory (DESIGN §3) and Shopify's orders export. Bad rows are reported, never guessed.
  */
 export { importCanonical } from './canonical';
+export { CANONICAL_FILE_NAMES } from './canonical-files';
 export type { ImportCanonicalOptions } from './canonical';
 export { importShopify } from './shopify';
 export type { ImportShopifyOptions } from './shopify';

@@ -1,6 +1,7 @@
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { CANONICAL_FILE_NAMES } from '@coopfl/node/import';
 import { generateCooperative, shopTables, writeCooperative } from '@coopfl/node/synth';
 import { UsageError } from '../usage';
 import type { ExperimentConfig } from './config';
@@ -13,15 +14,6 @@ export interface ShopData {
   /** Writes the shop's rows as canonical CSV files into `dir` (for the node's import). */
   write(dir: string): Promise<void>;
 }
-
-const CANONICAL_FILES = [
-  'products',
-  'customers',
-  'orders',
-  'order_items',
-  'fraud_labels',
-  'daily_sales',
-] as const;
 
 /**
  * The cooperative's shops, largest first (by orders): a seeded synthetic cooperative of
@@ -85,9 +77,10 @@ async function canonicalShops(dir: string, stores: number): Promise<ShopData[]> 
     throw new UsageError(`--data canonical:${dir}: no orders.csv or daily_sales.csv there`);
   }
   const files = new Map<string, { header: string[]; byStore: Map<string, string[][]> }>();
-  for (const name of CANONICAL_FILES) {
-    if (!present.has(`${name}.csv`)) continue;
-    const rows: string[][] = parse(await readFile(join(dir, `${name}.csv`)), {
+  for (const file of CANONICAL_FILE_NAMES) {
+    if (!present.has(file)) continue;
+    const name = file.replace(/\.csv$/, '');
+    const rows: string[][] = parse(await readFile(join(dir, file)), {
       bom: true,
       relax_column_count: true,
       skip_empty_lines: true,
