@@ -12,13 +12,14 @@ import { loadOrCreateKey } from './keys';
 import { createLogger, createMetrics } from './observability';
 import { startRound } from './rounds/start';
 import { startCoordinator } from './server';
+import { registerBenchmarkCommands } from './cli-benchmark';
 import { createAdmin } from './services/admins';
 import { createInvite, listMembers, setMemberStatus } from './services/members';
 import { createModel, listModels } from './services/models';
 
 /**
  * `coopfl-coordinator`: runs the coordinator (`serve`) and administers its database directly
- * (`admin`, `invite`, `member`, `model`, `round`). Every command prints JSON with `--json`.
+ * (`admin`, `invite`, `member`, `model`, `round`, `benchmark`). Every command prints JSON with `--json`.
  * A bad flag or setting prints a message naming it and exits with code 2.
  */
 type Flags = Partial<Record<keyof CoordinatorConfig, unknown>> & { json?: boolean };
@@ -234,6 +235,8 @@ round
       );
     });
   });
+
+registerBenchmarkCommands(program, withContext, out);
 
 try {
   await program.parseAsync(process.argv);

@@ -38,7 +38,8 @@ export const SESSION_SUBJECT_KINDS = ['admin', 'member'] as const;
 /** Roles a session can carry: an admin's role, or `member` for a shop's dashboard login. */
 export const SESSION_ROLES = ['admin', 'observer', 'member'] as const;
 export const MEMBER_STATUSES = ['pending', 'approved', 'revoked'] as const;
-export const ROUND_KINDS = ['train', 'eval'] as const;
+/** `benchmark` rounds sum the members' KPI vectors (no model: `model_id` and `base_version` are null). */
+export const ROUND_KINDS = ['train', 'eval', 'benchmark'] as const;
 /** `open` → `advertise` → `shares` → `masked` → `unmask` → `done`, or `failed` from any stage. */
 export const ROUND_STATUSES = [
   'open',
@@ -52,6 +53,7 @@ export const ROUND_STATUSES = [
 export const SECAGG_EVENT_KINDS = ['message', 'deadline', 'checkpoint'] as const;
 export const PRIVACY_UNITS = ['member', 'record'] as const;
 export const CONSENT_SOURCES = ['node', 'dashboard'] as const;
+export const BENCHMARK_RESULT_STATUSES = ['released', 'withheld'] as const;
 
 /** Dashboard and admin-API accounts. `password_hash` is a libsodium pwhash string. */
 export const admins = pgTable(
@@ -209,13 +211,11 @@ export const rounds = pgTable(
   'rounds',
   {
     id: text('id').$type<RoundId>().primaryKey(),
-    modelId: text('model_id')
-      .notNull()
-      .references(() => models.id, { onDelete: 'cascade' }),
+    modelId: text('model_id').references(() => models.id, { onDelete: 'cascade' }),
     kind: text('kind', { enum: ROUND_KINDS }).notNull(),
     status: text('status', { enum: ROUND_STATUSES }).notNull(),
     config: jsonb('config').$type<JsonObject>().notNull(),
-    baseVersion: integer('base_version').notNull(),
+    baseVersion: integer('base_version'),
     resultVersion: integer('result_version'),
     error: text('error'),
     stageDeadline: timestamptz('stage_deadline'),
@@ -225,6 +225,10 @@ export const rounds = pgTable(
   (t) => [
     check('rounds_kind_check', oneOf(t.kind, ROUND_KINDS)),
     check('rounds_status_check', oneOf(t.status, ROUND_STATUSES)),
+    check(
+      'rounds_model_by_kind',
+      sql`(${t.kind} = 'benchmark') = (${t.modelId} is null and ${t.baseVersion} is null)`,
+    ),
     foreignKey({
       name: 'rounds_base_version_fk',
       columns: [t.modelId, t.baseVersion],
@@ -290,7 +294,8 @@ export const secaggEvents = pgTable(
 );
 
 /**
- * Privacy spent, one row per (model, member, round). The mechanism parameters are kept so the
+ * Privacy spent, one row per (account, member, round): the account is a model's id, or
+ * {@link BENCHMARK_ACCOUNT} for the shared benchmarks. The mechanism parameters are kept so the
  * accountant can recompose the total; `epsilon`/`delta` are what the accountant reported when the
  * row was written. Rows restrict deletion of what they name: privacy spent is never forgotten.
  */
@@ -298,9 +303,8 @@ export const privacyLedger = pgTable(
   'privacy_ledger',
   {
     id: serial('id').primaryKey(),
-    modelId: text('model_id')
-      .notNull()
-      .references(() => models.id, { onDelete: 'restrict' }),
+    /** A model's id or `benchmarks` (no foreign key: the benchmarks are no model). */
+    modelId: text('model_id').notNull(),
     memberId: text('member_id')
       .$type<NodeId>()
       .notNull()
@@ -330,6 +334,38 @@ export const privacyLedger = pgTable(
     ),
     index('privacy_ledger_model_member_idx').on(t.modelId, t.memberId),
     uniqueIndex('privacy_ledger_round_member_idx').on(t.roundId, t.memberId, t.modelId),
+  ],
+);
+
+/** The privacy-ledger account of the shared benchmarks (model ids are the other accounts). */
+export const BENCHMARK_ACCOUNT = 'benchmarks';
+
+/**
+ * Released benchmark figures, one row per KPI of a benchmark round: the cooperative's (or a peer
+ * group's) DP mean and quartiles with their intervals, or `withheld` with the rule that held it
+ * back. Never one shop's figure.
+ */
+export const benchmarkResults = pgTable(
+  'benchmark_results',
+  {
+    id: serial('id').primaryKey(),
+    roundId: text('round_id')
+      .$type<RoundId>()
+      .notNull()
+      .references(() => rounds.id, { onDelete: 'cascade' }),
+    period: text('period').notNull(),
+    /** `cooperative`, or the peer group's label (`size small · category toys`). */
+    peerGroup: text('peer_group').notNull(),
+    kpi: text('kpi').notNull(),
+    status: text('status', { enum: BENCHMARK_RESULT_STATUSES }).notNull(),
+    /** The release: contributors, mean, quartiles, intervals, histogram, noise (see releaseKpi). */
+    release: jsonb('release').$type<JsonObject>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('benchmark_results_status_check', oneOf(t.status, BENCHMARK_RESULT_STATUSES)),
+    uniqueIndex('benchmark_results_round_kpi_idx').on(t.roundId, t.kpi),
+    index('benchmark_results_period_idx').on(t.period, t.peerGroup, t.kpi),
   ],
 );
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId } from '@coopfl/protocol';
+import { KPIS } from '@coopfl/protocol/benchmarks';
 import { members, roundParticipants } from '../db';
 import { CoordinatorError } from '../errors';
 import type { Principal } from '../services/admins';
@@ -26,17 +27,6 @@ function assertMayView(p: Principal, memberId: string): void {
   if (p.role === 'member' && p.id !== memberId)
     throw new CoordinatorError('Forbidden', "a member sees only its own page, not another shop's");
 }
-
-/**
- * Business KPIs a member may contribute to the shared benchmarks (DESIGN §8), summed across
- * members by secure aggregation with DP: nobody sees another shop's figure.
- */
-export const BENCHMARK_KPIS = [
-  { id: 'average_order_value', label: 'Average order value' },
-  { id: 'repeat_purchase_rate', label: 'Repeat-purchase rate' },
-  { id: 'fraud_rate', label: 'Fraud rate' },
-  { id: 'forecast_error', label: 'Forecast error (WAPE)' },
-] as const;
 
 /**
  * The views the dashboard needs beyond the admin API, each already cut to what the caller may see:
@@ -125,7 +115,7 @@ export const dashboardRouter = router({
       const c = ModelConfigSchema.parse(m.config);
       return { id: m.id, kind: m.kind, dpMode: c.dp.mode, epsilonBudget: c.dp.epsilonBudget };
     }),
-    kpis: BENCHMARK_KPIS,
+    kpis: KPIS.map((k) => ({ id: k.id, label: k.label, definition: k.definition })),
   })),
 
   /** Admin settings: each model's privacy and thresholds, and the round schedule. */

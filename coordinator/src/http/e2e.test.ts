@@ -76,7 +76,7 @@ describeTargets('coordinator over HTTP', (fresh) => {
       );
       const done = await waitForRound(admin, roundId);
       expect(done.status).toBe('done');
-      expect(done.resultVersion).toBe(done.baseVersion + 1);
+      expect(done.resultVersion).toBe(done.baseVersion! + 1);
       const next = await nodes[0]!.client.weights('shared', done.resultVersion!);
       return { next, quant: quant! };
     });

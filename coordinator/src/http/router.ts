@@ -10,6 +10,13 @@ import { mintMemberLoginToken, exchangeMemberLoginToken } from '../services/memb
 import { createInvite, join, listMembers, rotateKey, setMemberStatus } from '../services/members';
 import { ModelConfigSchema } from '../services/model-config';
 import { createModel, getModel, listModels } from '../services/models';
+import {
+  BenchmarkRunInputSchema,
+  BenchmarkSettingsSchema,
+  getBenchmarkSettings,
+  publishedBenchmarks,
+  setBenchmarkSettings,
+} from '../services/benchmarks';
 import { defaultEvalMetrics } from '../services/quality';
 import { roundSummary } from '../services/round-detail';
 import { dashboardRouter } from './dashboard-router';
@@ -94,6 +101,10 @@ export const appRouter = router({
         ),
       };
     }),
+    /** The cooperative's released benchmarks, for the node to set its own values beside them. */
+    benchmarks: nodeProcedure
+      .input(z.object({ period: z.string().max(20).optional() }).default({}))
+      .query(({ ctx, input }) => publishedBenchmarks(ctx.app, input)),
     status: nodeProcedure.query(async ({ ctx }) => {
       const spent = await ctx.app.db
         .select()
@@ -345,6 +356,36 @@ export const appRouter = router({
               .limit(1000);
         return rows.map((r) => ({ ...r, unit: r.unit, createdAt: r.createdAt.toISOString() }));
       }),
+  }),
+
+  /**
+   * Shared benchmarks: the admin runs them for a period (optionally for a peer group); everyone
+   * signed in sees the released cooperative figures (never one shop's value).
+   */
+  benchmarks: router({
+    run: adminProcedure.input(BenchmarkRunInputSchema).mutation(async ({ ctx, input }) => {
+      const rc = await ctx.rounds.startBenchmark(input, ctx.principal.id);
+      return {
+        roundId: rc.roundId,
+        cohort: rc.secagg.clients.length,
+        kpis: rc.benchmark!.kpis,
+        dp: rc.model.dp.mode,
+      };
+    }),
+    settings: staffProcedure.query(({ ctx }) => getBenchmarkSettings(ctx.app)),
+    setSettings: adminProcedure
+      .input(BenchmarkSettingsSchema)
+      .mutation(({ ctx, input }) => setBenchmarkSettings(ctx.app, input, ctx.principal.id)),
+    published: sessionProcedure
+      .input(
+        z
+          .object({
+            period: z.string().max(20).optional(),
+            peerGroup: z.string().max(200).optional(),
+          })
+          .default({}),
+      )
+      .query(({ ctx, input }) => publishedBenchmarks(ctx.app, input)),
   }),
 
   dashboard: dashboardRouter,

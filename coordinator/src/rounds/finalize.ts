@@ -10,6 +10,7 @@ import {
 import type { CoordinatorContext } from '../context';
 import { metrics, modelVersions, privacyLedger, rounds } from '../db';
 import { audit } from '../services/audit';
+import { releaseBenchmark } from '../services/benchmarks';
 import { bytesToWeights, getVersion, weightsToBytes } from '../services/models';
 import { ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { asNoiseMultiplier } from '@coopfl/protocol/dp';
@@ -59,6 +60,22 @@ export async function finalizeRound(
     });
     return null;
   }
+  if (rc.kind === 'benchmark') {
+    await ctx.db.transaction(async (tx) => {
+      const releases = await releaseBenchmark(ctx, tx, rc, result);
+      await recordSpend(ctx, tx, rc);
+      await tx
+        .update(rounds)
+        .set({ status: 'done', finishedAt: ctx.now(), stageDeadline: null })
+        .where(eq(rounds.id, rc.roundId));
+      await audit(tx, 'coordinator', 'round.done', rc.roundId, {
+        ...stats,
+        released: releases.filter((r) => r.status === 'released').map((r) => r.kpi),
+        withheld: releases.filter((r) => r.status === 'withheld').map((r) => r.kpi),
+      });
+    });
+    return null;
+  }
   const base = await getVersion(ctx, rc.modelId, rc.baseVersion);
   const dp = rc.model.dp;
   const plain = createOptimizer(rc.model.strategy);
@@ -88,45 +105,7 @@ export async function finalizeRound(
       roundId: rc.roundId,
       metrics: { round: stats },
     });
-    if (dp.mode !== 'off') {
-      // Every member of the sampling population spends, sampled or not (Poisson subsampling).
-      const skellam = dp.mode === 'distributed' ? rc.noise?.skellam : undefined;
-      if (dp.mode === 'distributed' && !skellam)
-        throw new Error(`round ${rc.roundId} has no noise plan`);
-      let after = await ledgerFor({ db: tx }, rc.modelId, rc.population, dp.delta);
-      const rows = rc.population.map((memberId) => {
-        const at = ctx.now();
-        const event = skellam
-          ? skellamRoundEvent(rc.modelId, memberId, skellam, rc.model.samplingRate, at)
-          : roundEvent(rc.modelId, memberId, dp.noiseMultiplier, rc.model.samplingRate, at);
-        after = after.with(event);
-        return {
-          modelId: rc.modelId,
-          memberId,
-          roundId: rc.roundId,
-          unit: 'member' as const,
-          mechanism: skellam ? 'skellam' : 'gaussian',
-          // For Skellam, the Gaussian-equivalent multiplier σ/Δ₂ (informational; ε uses params).
-          noiseMultiplier: asNoiseMultiplier(
-            skellam ? Math.sqrt(2 * skellam.mu) / skellam.l2Sensitivity : dp.noiseMultiplier,
-          ),
-          params: skellam ?? {},
-          samplingRate: rc.model.samplingRate,
-          steps: 1,
-          epsilon: 0,
-          delta: dp.delta,
-        };
-      });
-      for (const row of rows) {
-        row.epsilon = after.spent({
-          modelId: rc.modelId,
-          memberId: row.memberId,
-          unit: 'member',
-        }).epsilon;
-      }
-      if (rows.length > 0)
-        await tx.insert(privacyLedger).values(rows as (typeof privacyLedger.$inferInsert)[]);
-    }
+    await recordSpend(ctx, tx, rc);
     await tx
       .update(rounds)
       .set({ status: 'done', resultVersion: version, finishedAt: ctx.now(), stageDeadline: null })
@@ -134,6 +113,55 @@ export async function finalizeRound(
     await audit(tx, 'coordinator', 'round.done', rc.roundId, { ...stats, version });
     return version;
   });
+}
+
+/**
+ * Ledger entries of a released round under DP: every member of the sampling population spends,
+ * sampled or not (Poisson subsampling), on the round's account (its model, or `benchmarks`).
+ */
+async function recordSpend(
+  ctx: CoordinatorContext,
+  tx: Parameters<Parameters<CoordinatorContext['db']['transaction']>[0]>[0],
+  rc: RoundConfig,
+): Promise<void> {
+  const dp = rc.model.dp;
+  if (dp.mode === 'off') return;
+  const skellam = dp.mode === 'distributed' ? rc.noise?.skellam : undefined;
+  if (dp.mode === 'distributed' && !skellam)
+    throw new Error(`round ${rc.roundId} has no noise plan`);
+  let after = await ledgerFor({ db: tx }, rc.modelId, rc.population, dp.delta);
+  const rows = rc.population.map((memberId) => {
+    const at = ctx.now();
+    const event = skellam
+      ? skellamRoundEvent(rc.modelId, memberId, skellam, rc.model.samplingRate, at)
+      : roundEvent(rc.modelId, memberId, dp.noiseMultiplier, rc.model.samplingRate, at);
+    after = after.with(event);
+    return {
+      modelId: rc.modelId,
+      memberId,
+      roundId: rc.roundId,
+      unit: 'member' as const,
+      mechanism: skellam ? 'skellam' : 'gaussian',
+      // For Skellam, the Gaussian-equivalent multiplier σ/Δ₂ (informational; ε uses params).
+      noiseMultiplier: asNoiseMultiplier(
+        skellam ? Math.sqrt(2 * skellam.mu) / skellam.l2Sensitivity : dp.noiseMultiplier,
+      ),
+      params: skellam ?? {},
+      samplingRate: rc.model.samplingRate,
+      steps: 1,
+      epsilon: 0,
+      delta: dp.delta,
+    };
+  });
+  for (const row of rows) {
+    row.epsilon = after.spent({
+      modelId: rc.modelId,
+      memberId: row.memberId,
+      unit: 'member',
+    }).epsilon;
+  }
+  if (rows.length > 0)
+    await tx.insert(privacyLedger).values(rows as (typeof privacyLedger.$inferInsert)[]);
 }
 
 /** Marks a round failed with the protocol's named error; nothing else is written. */

@@ -11,6 +11,8 @@ import { failRound, finalizeRound } from './finalize';
 import type { RoundConfig } from './round-config';
 import { RoundConfigSchema, secAggConfigOf } from './round-config';
 import { startRound } from './start';
+import type { BenchmarkRunInput } from '../services/benchmarks';
+import { startBenchmark } from '../services/benchmarks';
 
 const ACTIVE_STATUSES = ['advertise', 'shares', 'masked', 'unmask'] as const;
 
@@ -40,6 +42,13 @@ export class RoundHost {
   /** Starts a round (see {@link startRound}) and begins hosting it. */
   async start(input: Parameters<typeof startRound>[1]): Promise<RoundConfig> {
     const rc = await startRound(this.ctx, input);
+    this.#host(rc, [], this.ctx.now().getTime() + rc.model.stageTimeoutMs);
+    return rc;
+  }
+
+  /** Starts a benchmark run (see {@link startBenchmark}) and begins hosting its round. */
+  async startBenchmark(input: BenchmarkRunInput, actor: string): Promise<RoundConfig> {
+    const rc = await startBenchmark(this.ctx, input, actor);
     this.#host(rc, [], this.ctx.now().getTime() + rc.model.stageTimeoutMs);
     return rc;
   }

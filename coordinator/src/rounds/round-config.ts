@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { NodeIdSchema, RoundIdSchema } from '@coopfl/protocol';
 import type { SecAggConfig } from '@coopfl/protocol/secagg';
 import { makeSecAggConfig } from '@coopfl/protocol/secagg';
+import { KpiIdSchema, PeerGroupSchema, PeriodSchema } from '@coopfl/protocol/benchmarks';
 import { ModelConfigSchema } from '../services/model-config';
 
 /**
@@ -11,7 +12,7 @@ import { ModelConfigSchema } from '../services/model-config';
 export const RoundConfigSchema = z.object({
   roundId: RoundIdSchema,
   modelId: z.string(),
-  kind: z.enum(['train', 'eval']),
+  kind: z.enum(['train', 'eval', 'benchmark']),
   baseVersion: z.number().int().min(0),
   secagg: z.object({
     clients: z.array(
@@ -41,6 +42,22 @@ export const RoundConfigSchema = z.object({
   population: z.array(NodeIdSchema),
   /** For evaluation rounds: the metric names, in vector order. */
   metrics: z.array(z.string()).default([]),
+  /**
+   * For benchmark rounds (whose `modelId` is the ledger account `benchmarks` and `model` the
+   * round's privacy and SecAgg parameters): what each member computes and how it is released.
+   */
+  benchmark: z
+    .object({
+      period: PeriodSchema,
+      kpis: z.array(KpiIdSchema).min(1),
+      bins: z.number().int().min(2).max(64),
+      peerGroup: PeerGroupSchema,
+      /** Fewest contributors (per KPI) before a figure is released. */
+      minContributors: z.number().int().min(1),
+      /** Confidence of the published intervals. */
+      confidence: z.number().gt(0).lt(1),
+    })
+    .optional(),
 });
 export type RoundConfig = z.infer<typeof RoundConfigSchema>;
 

@@ -93,7 +93,7 @@ export async function modelHistory(ctx: CoordinatorContext, modelId: string) {
     if (!p) {
       p = {
         roundId: r.roundId!,
-        version: r.version,
+        version: r.version ?? 0,
         at: r.at.toISOString(),
         members: r.count,
         values: {},

@@ -37,6 +37,8 @@ export function describeEvent(e: NodeEvent): string {
       return `trained ${e.modelId} on ${e.examples} examples${e.clipped ? ' (update clipped)' : ''}`;
     case 'evaluated':
       return `evaluated ${e.modelId}`;
+    case 'benchmark-contributed':
+      return `benchmark ${e.period}: contributed ${e.kpis.length} KPI${e.kpis.length === 1 ? '' : 's'}${e.kpis.length ? ` (${e.kpis.join(', ')})` : ''}`;
     case 'round-finished':
       return `round ${e.roundId} ${e.status}${e.resultVersion === null ? '' : ` → v${e.resultVersion}`}`;
     case 'round-error':

@@ -17,14 +17,16 @@ export type NodeEvent =
       reason: RefusalReason;
       detail: string;
     }
-  | { type: 'round-joined'; roundId: string; modelId: string; kind: 'train' | 'eval' }
+  | { type: 'round-joined'; roundId: string; modelId: string; kind: 'train' | 'eval' | 'benchmark' }
   | { type: 'trained'; roundId: string; modelId: string; examples: number; clipped: boolean }
   | { type: 'evaluated'; roundId: string; modelId: string; metrics: Record<string, number> }
+  /** The KPIs (names only) this shop put into a benchmark run; none outside the peer group. */
+  | { type: 'benchmark-contributed'; roundId: string; period: string; kpis: string[] }
   | {
       type: 'round-finished';
       roundId: string;
       modelId: string;
-      kind: 'train' | 'eval';
+      kind: 'train' | 'eval' | 'benchmark';
       status: string;
       resultVersion: number | null;
     }

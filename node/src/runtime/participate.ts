@@ -14,6 +14,10 @@ import {
   secAggConfigOf,
   skellamRoundEvent,
 } from '@coopfl/coordinator/client';
+import type { PeerGroup } from '@coopfl/protocol/benchmarks';
+import { encodeBenchmark } from '@coopfl/protocol/benchmarks';
+import type { Consent } from '@coopfl/coordinator/client';
+import { computeKpis } from '../benchmarks';
 import { isCoopNodeError } from '../errors';
 import type { ModelRuntime, PreparedData } from '../models/types';
 import type { StoreDatabase } from '../store/open';
@@ -61,11 +65,11 @@ export class Refusal extends Error {
 /**
  * The member-level privacy event this round adds, computed exactly as the coordinator's ledger
  * does (`roundEvent` / `skellamRoundEvent`); undefined when the round spends nothing (no DP, or
- * an evaluation round — the coordinator accounts training rounds only).
+ * an evaluation round — the coordinator accounts training and benchmark rounds only).
  */
 export function roundPrivacyEvent(rc: RoundConfig, memberId: NodeId): PrivacyEvent | undefined {
   const dp = rc.model.dp;
-  if (rc.kind !== 'train' || dp.mode === 'off') return undefined;
+  if (rc.kind === 'eval' || dp.mode === 'off') return undefined;
   const at = new Date();
   if (dp.mode === 'distributed') {
     if (!rc.noise) throw new Refusal('mismatch', 'a distributed-DP round without a noise plan');
@@ -89,31 +93,45 @@ export async function checkTask(
   if (!allowsModel(consent, { id: rc.modelId, kind: arch.kind })) {
     throw new Refusal('consent', `consent does not include model "${rc.modelId}"`);
   }
+  const privacy = await checkBudget(db, memberId, rc, consent, arch.kind);
+  return privacy ? { arch, kind: arch.kind, privacy } : { arch, kind: arch.kind };
+}
+
+/**
+ * The privacy event the round would add, after checking it against the same limits the
+ * coordinator schedules by (the cooperative's lifetime budget and the shop's own cap over its
+ * consent period) for the round's account (a model, or `benchmarks`): throws a `budget`
+ * {@link Refusal} when one would be exceeded.
+ */
+export async function checkBudget(
+  db: StoreDatabase,
+  memberId: NodeId,
+  rc: RoundConfig,
+  consent: Consent,
+  kind: string,
+): Promise<PrivacyEvent | undefined> {
   const privacy = roundPrivacyEvent(rc, memberId);
-  if (privacy) {
-    // The same limits the coordinator schedules by: the cooperative's lifetime budget and the
-    // shop's own cap over its consent period.
-    const ledger = await memberLedger(db, rc.modelId, memberId, rc.model.dp.delta);
-    const limits = epsilonLimits(
-      consent,
-      { id: rc.modelId, kind: arch.kind, budget: rc.model.dp.epsilonBudget },
-      new Date(),
+  if (!privacy) return undefined;
+  const ledger = await memberLedger(db, rc.modelId, memberId, rc.model.dp.delta);
+  const limits = epsilonLimits(
+    consent,
+    { id: rc.modelId, kind, budget: rc.model.dp.epsilonBudget },
+    new Date(),
+  );
+  for (const limit of limits) {
+    const check = (limit.since ? ledger.since(limit.since) : ledger).wouldExceed(
+      { epsilon: asEpsilon(limit.epsilon), delta: asDelta(rc.model.dp.delta), unit: 'member' },
+      privacy,
     );
-    for (const limit of limits) {
-      const check = (limit.since ? ledger.since(limit.since) : ledger).wouldExceed(
-        { epsilon: asEpsilon(limit.epsilon), delta: asDelta(rc.model.dp.delta), unit: 'member' },
-        privacy,
+    if (check.exceeds) {
+      const what = rc.kind === 'benchmark' ? 'benchmarks' : `model "${rc.modelId}"`;
+      throw new Refusal(
+        'budget',
+        `${what}: ε would reach ${check.epsilonAfter.toFixed(3)} > ${limit.epsilon} (${limit.label})`,
       );
-      if (check.exceeds) {
-        throw new Refusal(
-          'budget',
-          `model "${rc.modelId}": ε would reach ${check.epsilonAfter.toFixed(3)} > ${limit.epsilon} (${limit.label})`,
-        );
-      }
     }
-    return { arch, kind: arch.kind, privacy };
   }
-  return { arch, kind: arch.kind };
+  return privacy;
 }
 
 /** Clamps a metric into the evaluation round's quantization range. */
@@ -190,6 +208,63 @@ async function inputFor(
   return { vector: clipped, weight: Math.min(result.examples, rc.secagg.maxWeight) };
 }
 
+/** A model task's input (a clipped update, or metrics) after the consent and budget checks. */
+async function modelInput(
+  ctx: TaskContext,
+  rc: RoundConfig,
+): Promise<{ input: ClientInput; privacy?: PrivacyEvent }> {
+  const { arch, kind, privacy } = await checkTask(ctx.db, ctx.memberId, rc);
+  return { input: await inputFor(ctx, rc, arch, kind), ...(privacy ? { privacy } : {}) };
+}
+
+/**
+ * A benchmark task's input: the shop's KPIs for the period, computed here from its own store and
+ * limited to those its consent lists. A shop outside the run's peer group, or without data for
+ * the KPIs, still takes part with zeros — so the coordinator cannot tell who is in which group —
+ * and spends the run's ε like everyone else.
+ */
+async function benchmarkInput(
+  ctx: TaskContext,
+  rc: RoundConfig,
+): Promise<{ input: ClientInput; privacy?: PrivacyEvent }> {
+  const spec = rc.benchmark;
+  if (!spec) throw new Refusal('mismatch', 'a benchmark round without its specification');
+  const { consent } = await readConsent(ctx.db);
+  const consented = spec.kpis.filter((k) => consent.kpis.includes(k));
+  if (consented.length === 0) {
+    throw new Refusal('consent', `consent includes none of the KPIs ${spec.kpis.join(', ')}`);
+  }
+  const privacy = await checkBudget(ctx.db, ctx.memberId, rc, consent, 'benchmarks');
+  const shop = await computeKpis(ctx.db, spec.period);
+  const inGroup = matchesPeerGroup(shop.attributes, spec.peerGroup);
+  const values = inGroup
+    ? Object.fromEntries(
+        consented.flatMap((k) => (shop.values[k] !== undefined ? [[k, shop.values[k]]] : [])),
+      )
+    : {};
+  ctx.onEvent({
+    type: 'benchmark-contributed',
+    roundId: rc.roundId,
+    period: spec.period,
+    kpis: Object.keys(values),
+  });
+  return {
+    input: { vector: encodeBenchmark({ kpis: spec.kpis, bins: spec.bins }, values), weight: 1 },
+    ...(privacy ? { privacy } : {}),
+  };
+}
+
+/** Whether a shop with these attributes belongs to the peer group (an empty group: everyone). */
+export function matchesPeerGroup(
+  a: { sizeBand: string; mainCategory: string | null },
+  g: PeerGroup,
+): boolean {
+  return (
+    (g.sizeBand === undefined || g.sizeBand === a.sizeBand) &&
+    (g.category === undefined || g.category.toLowerCase() === a.mainCategory)
+  );
+}
+
 /** Waits for the coordinator to release the round (done or failed). */
 async function outcomeOf(ctx: TaskContext, rc: RoundConfig) {
   const deadline = Date.now() + 4 * rc.model.stageTimeoutMs + 30_000;
@@ -223,8 +298,8 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
     if (task.stage !== 'advertise') {
       throw new Refusal('late', `the round is already at stage ${task.stage}`);
     }
-    const { arch, kind, privacy } = await checkTask(ctx.db, ctx.memberId, rc);
-    const input = await inputFor(ctx, rc, arch, kind);
+    const { input, privacy } =
+      rc.kind === 'benchmark' ? await benchmarkInput(ctx, rc) : await modelInput(ctx, rc);
     // Recorded before the keys are advertised: a restarted node must not advertise twice.
     await recordRound(ctx.db, { ...row, outcome: 'joined' });
     ctx.onEvent({ type: 'round-joined', ...base, kind: rc.kind });
@@ -235,7 +310,7 @@ export async function runTask(ctx: TaskContext, task: TaskBody): Promise<void> {
       identity: ctx.identity,
       input,
       random: ctx.random,
-      ...(rc.kind === 'train' && rc.noise ? { skellamMu: rc.noise.perClientMu } : {}),
+      ...(rc.kind !== 'eval' && rc.noise ? { skellamMu: rc.noise.perClientMu } : {}),
     });
     await runClient(ctx.client.channel(rc.roundId, { pollMs: ctx.channelPollMs }), client);
     const outcome = await outcomeOf(ctx, rc);

@@ -17,7 +17,7 @@ export const load = (async ({ locals, url }) => {
     consent: me.consent ?? { kpis: [], epsilonCaps: {} },
     source: me.consentSource,
     models: options.models,
-    kpis: options.kpis.map((k) => ({ id: k.id, label: k.label })),
+    kpis: options.kpis.map((k) => ({ id: k.id, label: k.label, definition: k.definition })),
   };
 }) satisfies PageServerLoad;
 

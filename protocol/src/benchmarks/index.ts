@@ -1,0 +1,4 @@
+export * from './kpis';
+export * from './quantiles';
+export * from './release';
+export * from './vector';
