@@ -5,6 +5,7 @@ export type { AdminClient } from './admin-client';
 export type { AppRouter } from '../http/router';
 export type { TaskBody } from '../http/task';
 export type { RoundConfig } from '../rounds/round-config';
+export type { PublishedBenchmark } from '../services/benchmarks';
 export { secAggConfigOf } from '../rounds/round-config';
 // What a node needs to enforce consent and privacy budgets exactly as the coordinator schedules.
 export { ConsentSchema, allowsModel, epsilonLimits } from '../services/consent';

@@ -394,7 +394,10 @@ export async function releaseBenchmark(
 export interface PublishedBenchmark {
   roundId: string;
   period: string;
+  /** The peer group's readable label (`cooperative` for everyone). */
   peerGroup: string;
+  /** The peer group's rule, for a node to tell whether it belongs. */
+  group: PeerGroup;
   at: string;
   dp: { mode: string; epsilon: number | null; noiseSd: number };
   contributors: number;
@@ -444,6 +447,7 @@ export async function publishedBenchmarks(
         roundId: r.roundId,
         period: r.period,
         peerGroup: r.peerGroup,
+        group: rc.benchmark?.peerGroup ?? {},
         at: r.at.toISOString(),
         dp: {
           mode: rc.model.dp.mode,

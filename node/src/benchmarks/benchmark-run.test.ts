@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
 import type { KpiId, KpiRelease } from '@coopfl/protocol/benchmarks';
-import { KPI_IDS, binOf, kpi, quantilesFromHistogram } from '@coopfl/protocol/benchmarks';
+import {
+  KPI_IDS,
+  binOf,
+  formatKpi,
+  kpi,
+  quantilesFromHistogram,
+} from '@coopfl/protocol/benchmarks';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import type { TestNode } from '../runtime/testing';
@@ -13,6 +19,8 @@ import {
   testNode,
   waitForRound,
 } from '../runtime/testing';
+import { describeBenchmarks } from '../cli/benchmark';
+import { createServeApp } from '../serve/app';
 import type { ShopKpis } from './kpis';
 import { computeKpis } from './kpis';
 
@@ -198,4 +206,84 @@ describe('benchmark runs', () => {
       expect(own?.epsilon).toBeCloseTo(theirs.epsilon, 6);
     }
   }, 180_000);
+});
+
+describe('a shop reads its own benchmarks from its node', () => {
+  const DASHBOARD = 'http://dashboard.test:5173';
+  const TOKEN = 'serve-secret';
+  const appOf = (t: TestNode) =>
+    createServeApp({
+      provider: () => Promise.resolve(undefined),
+      benchmarks: (p) => t.node.benchmarks(p),
+      corsOrigin: `${DASHBOARD}/members/x`,
+      token: TOKEN,
+    });
+
+  it('own values beside every published run of the period, with the groups the shop is in', async () => {
+    const [a] = nodes as [TestNode];
+    const b = await a.node.benchmarks(PERIOD);
+    expect(b.memberId).toBe(a.node.memberId);
+    expect(b.own).toHaveLength(1);
+    expect(b.own[0]!.values).toEqual(truth.get(a)!.values);
+    const published = await admin.benchmarks.published.query({ period: PERIOD });
+    expect(b.published.map((r) => r.roundId)).toEqual(published.map((r) => r.roundId));
+    const band = truth.get(a)!.attributes.sizeBand;
+    expect(b.own[0]!.peerGroups).toContain('cooperative');
+    expect(b.own[0]!.peerGroups.includes(`size ${band}`)).toBe(
+      published.some((r) => r.peerGroup === `size ${band}`),
+    );
+    // Without a period: every published period (here one).
+    expect((await a.node.benchmarks()).own.map((o) => o.period)).toEqual([PERIOD]);
+    await expect(a.node.benchmarks('2024-13')).rejects.toThrow(/period must be a month/);
+
+    const text = describeBenchmarks(b);
+    const dpOff = b.published.find((r) => r.dp.mode === 'off' && r.peerGroup === 'cooperative')!;
+    const orders = dpOff.kpis.find((r) => r.kpi === 'orders')!;
+    expect(text).toContain(formatKpi('orders', truth.get(a)!.values.orders));
+    expect(text).toContain(formatKpi('orders', orders.mean));
+  });
+
+  it('GET /benchmarks is readable by the dashboard origin only, and needs the token', async () => {
+    const [a] = nodes as [TestNode];
+    const app = appOf(a);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const pre = await app.request(`/benchmarks?period=${PERIOD}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: DASHBOARD,
+        'access-control-request-method': 'GET',
+        'access-control-request-headers': 'authorization',
+        'access-control-request-private-network': 'true',
+      },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+    expect(pre.headers.get('access-control-allow-private-network')).toBe('true');
+
+    const ok = await app.request(`/benchmarks?period=${PERIOD}`, {
+      headers: { ...auth, origin: DASHBOARD },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(DASHBOARD);
+    const body = (await ok.json()) as { own: { values: Record<string, number> }[] };
+    expect(body.own[0]!.values.orders).toBe(truth.get(a)!.values.orders);
+
+    const foreign = await app.request('/benchmarks', {
+      headers: { ...auth, origin: 'http://elsewhere.test' },
+    });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    const noToken = await app.request('/benchmarks', { headers: { origin: DASHBOARD } });
+    expect(noToken.status).toBe(401);
+    // The prediction routes are never readable cross-origin.
+    const forecast = await app.request('/forecast?catalog_key=x', {
+      headers: { ...auth, origin: DASHBOARD },
+    });
+    expect(forecast.headers.get('access-control-allow-origin')).toBeNull();
+    const bad = await app.request('/benchmarks?period=2024-13', { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /^query\.period: must be a month/,
+    );
+  });
 });

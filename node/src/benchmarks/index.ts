@@ -4,3 +4,5 @@
  */
 export { computeKpis, CANCELLED_STATUSES, MODEL_KPI_SOURCES } from './kpis';
 export type { ComputeKpisOptions, ShopKpis } from './kpis';
+export { nodeBenchmarks, compareRun, MAX_PERIODS } from './compare';
+export type { NodeBenchmarks, OwnBenchmarks, KpiComparison, NodeBenchmarkSources } from './compare';

@@ -28,6 +28,8 @@ export interface ComputeKpisOptions {
   now?: Date;
   /** The relations to read, as in the node config (default: the canonical `shop` tables). */
   views?: Partial<StoreViews>;
+  /** The relations already checked (a `StoreSource`'s `found`): used instead of `views`. */
+  found?: StoreSourceCheck;
   /** The shop's `store_id` when the store database holds several shops (demo, simulator). */
   storeId?: string;
 }
@@ -103,7 +105,7 @@ export async function computeKpis(
   // A running period is counted up to `now`: its orders so far, over the days begun so far.
   const until = new Date(Math.max(start.getTime(), Math.min(end.getTime(), now.getTime())));
   const periodDays = Math.ceil((until.getTime() - start.getTime()) / DAY_MS);
-  const found = await checkStoreSource(db, opts.views ?? {});
+  const found = opts.found ?? (await checkStoreSource(db, opts.views ?? {}));
   return db.transaction(
     async (tx) => {
       if (opts.storeId === undefined) await assertOneShop(tx, found);

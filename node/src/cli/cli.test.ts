@@ -169,6 +169,24 @@ describe('coopfl-node', () => {
       stdout: expect.stringContaining('"code":"NoModel"') as unknown,
     });
 
+    // Benchmarks: the shop's own KPIs, computed locally; nothing published by the cooperative yet.
+    const bench = (await json(['benchmark', 'show', '--period', '2024-03'])) as {
+      memberId: string;
+      own: { period: string; values: Record<string, number> }[];
+      published: unknown[];
+    };
+    expect(bench).toMatchObject({ memberId: joined.memberId, published: [] });
+    expect(bench.own.map((o) => o.period)).toEqual(['2024-03']);
+    expect(bench.own[0]!.values.orders).toBeGreaterThan(0);
+    const shown = await cli(['benchmark', 'show', '--period', '2024-03']);
+    expect(shown.stdout).toMatch(
+      /2024-03: no published benchmark yet; your own values:\n {2}Orders /,
+    );
+    await expect(cli(['benchmark', 'show', '--period', '2024-13'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('period must be a month') as unknown,
+    });
+
     // A second init into the same directory is refused (the invite would be wasted).
     const again = await admin.invites.create.mutate({});
     await expect(

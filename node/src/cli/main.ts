@@ -9,6 +9,7 @@ import type { GlobalFlags } from './output';
 import { out, progressLine } from './output';
 import { importCommand } from './import';
 import { predictCommand, serveCommand } from './predict';
+import { benchmarkCommand } from './benchmark';
 
 /**
  * `coopfl-node`: the member daemon's command line. Every command prints JSON with `--json`; a
@@ -258,6 +259,7 @@ program
 
 serveCommand(program, withNode);
 predictCommand(program, withNode, positiveInt);
+benchmarkCommand(program, withNode);
 
 program
   .command('dashboard-link')

@@ -48,32 +48,49 @@ async function ask(node: NodeHandle, path: string, init?: RequestInit): Promise<
 export function serveCommand(program: Command, withNode: WithNode): void {
   program
     .command('serve')
-    .description('serve predictions over HTTP on this host (forecast, recommend, fraud score)')
+    .description("serve predictions and the shop's benchmarks over HTTP on this host")
     .option('--port <port>', 'TCP port (default from the node config, 8788)')
     .option('--host <host>', 'interface (default 127.0.0.1; set a token for anything else)')
     .option('--token <token>', 'require Authorization: Bearer <token> (or COOPFL_SERVE_TOKEN)')
-    .action(async (o: { port?: string; host?: string; token?: string }, cmd: Command) => {
-      const port = o.port === undefined ? undefined : Number(o.port);
-      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-        throw new CoopNodeError('InvalidArgument', '--port must be an integer from 0 to 65535');
-      }
-      await withNode(cmd, async (node, flags) => {
-        const { provider, serve } = await providerOf(node);
-        const token = o.token ?? process.env.COOPFL_SERVE_TOKEN;
-        const running = await serve.startServe({
-          provider,
-          port: port ?? node.config.servePort,
-          ...(o.host ? { host: o.host } : {}),
-          ...(token ? { token } : {}),
+    .option(
+      '--dashboard-origin <url>',
+      'browser origin allowed to read GET /benchmarks (default: the configured dashboard)',
+    )
+    .action(
+      async (
+        o: { port?: string; host?: string; token?: string; dashboardOrigin?: string },
+        cmd: Command,
+      ) => {
+        const port = o.port === undefined ? undefined : Number(o.port);
+        if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+          throw new CoopNodeError('InvalidArgument', '--port must be an integer from 0 to 65535');
+        }
+        let dashboardOrigin: string | undefined;
+        try {
+          dashboardOrigin = o.dashboardOrigin ? new URL(o.dashboardOrigin).origin : undefined;
+        } catch {
+          throw new CoopNodeError('InvalidArgument', '--dashboard-origin must be a URL');
+        }
+        await withNode(cmd, async (node, flags) => {
+          const { provider, serve } = await providerOf(node);
+          const token = o.token ?? process.env.COOPFL_SERVE_TOKEN;
+          const running = await serve.startServe({
+            provider,
+            benchmarks: (period) => node.benchmarks(period),
+            corsOrigin: dashboardOrigin ?? new URL(node.dashboardUrl()).origin,
+            port: port ?? node.config.servePort,
+            ...(o.host ? { host: o.host } : {}),
+            ...(token ? { token } : {}),
+          });
+          out(flags, `predictions at ${running.url}`, { url: running.url });
+          await new Promise<void>((resolve) => {
+            process.once('SIGINT', resolve);
+            process.once('SIGTERM', resolve);
+          });
+          await running.close();
         });
-        out(flags, `predictions at ${running.url}`, { url: running.url });
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        await running.close();
-      });
-    });
+      },
+    );
 }
 
 /** `forecast`, `recommend` and `fraud-score`: one prediction, printed. */

@@ -6,6 +6,7 @@ import { allowsModel } from '@coopfl/coordinator/client';
 import type { ModelRuntime, PreparedData } from '../models/types';
 import type { StoreDatabase } from '../store/open';
 import type { StoreSource } from '../store/source';
+import { computeKpis } from '../benchmarks/kpis';
 import { Backoff, sleep } from './backoff';
 import type { NodeEvent, NodeEventSink } from './events';
 import { reasonOf, runTask } from './participate';
@@ -102,6 +103,11 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
     client: o.roundClient,
     runtimes: o.runtimes,
     prepared,
+    kpis: (period: string) =>
+      computeKpis(o.db, period, {
+        found: o.source.found,
+        ...(o.storeId === undefined ? {} : { storeId: o.storeId }),
+      }),
     random: o.random,
     onEvent: emit,
     channelPollMs: o.channelPollMs ?? 20_000,

@@ -13,6 +13,7 @@ import { initTf } from '../tf/backend';
 import { StoreSource, checkStoreSource } from '../store/source';
 import type { ClientLoopSummary } from './client-loop';
 import { runClientLoop, syncConsent } from './client-loop';
+import { computeKpis, nodeBenchmarks, type NodeBenchmarks } from '../benchmarks';
 import type { NodeConfig } from './config';
 import {
   CONFIG_FILE,
@@ -193,6 +194,11 @@ export interface NodeHandle {
   }): Promise<ClientLoopSummary>;
   /** The shop's data through the configured views (opened on first use). */
   source(): Promise<StoreSource>;
+  /**
+   * The shop's own benchmark KPIs (computed here, from the store) beside the cooperative's
+   * published figures: of `period`, or of every period with published benchmarks.
+   */
+  benchmarks(period?: string): Promise<NodeBenchmarks>;
   /** The dashboard URL for this member. */
   dashboardUrl(): string;
   /**
@@ -349,6 +355,26 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
       });
     },
     source: openSource,
+    benchmarks: async (period) => {
+      const found = (await openSource()).found;
+      return nodeBenchmarks(
+        {
+          memberId: config.memberId,
+          published: (p) =>
+            control.trpc.node.benchmarks
+              .query(p === undefined ? {} : { period: p })
+              .catch((err: unknown) => {
+                throw coordinatorError(err, 'reading the published benchmarks');
+              }),
+          kpis: (p) =>
+            computeKpis(store.db, p, {
+              found,
+              ...(config.storeId === undefined ? {} : { storeId: config.storeId }),
+            }),
+        },
+        period,
+      );
+    },
     dashboardUrl: () =>
       `${config.dashboardUrl ?? `${config.coordinatorUrl}/dashboard`}/members/${encodeURIComponent(config.memberId)}`,
     dashboardLink: async (base) => {

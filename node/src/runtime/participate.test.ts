@@ -142,6 +142,7 @@ describe('runTask', () => {
     client: {} as NodeClient, // never reached: these tasks are declined before any request
     runtimes: {},
     prepared: () => Promise.reject(new Error('not reached')),
+    kpis: () => Promise.reject(new Error('not reached')),
     random: seededRandom(1),
     onEvent: (e) => events.push(e),
     channelPollMs: 1000,

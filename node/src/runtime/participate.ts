@@ -14,10 +14,9 @@ import {
   secAggConfigOf,
   skellamRoundEvent,
 } from '@coopfl/coordinator/client';
-import type { PeerGroup } from '@coopfl/protocol/benchmarks';
-import { encodeBenchmark } from '@coopfl/protocol/benchmarks';
+import { encodeBenchmark, matchesPeerGroup } from '@coopfl/protocol/benchmarks';
 import type { Consent } from '@coopfl/coordinator/client';
-import { computeKpis } from '../benchmarks';
+import type { ShopKpis } from '../benchmarks';
 import { isCoopNodeError } from '../errors';
 import type { ModelRuntime, PreparedData } from '../models/types';
 import type { StoreDatabase } from '../store/open';
@@ -44,6 +43,8 @@ export interface TaskContext {
   readonly runtimes: Partial<Record<ModelKind, ModelRuntime>>;
   /** Prepared data per kind and network, cached by the loop. */
   readonly prepared: (kind: ModelKind, arch: Architecture) => Promise<PreparedData>;
+  /** The shop's benchmark KPIs of a period, read through the node's configured views. */
+  readonly kpis: (period: string) => Promise<ShopKpis>;
   readonly random: RandomSource;
   readonly onEvent: NodeEventSink;
   /** Long-poll time of the round channel. */
@@ -235,7 +236,7 @@ async function benchmarkInput(
     throw new Refusal('consent', `consent includes none of the KPIs ${spec.kpis.join(', ')}`);
   }
   const privacy = await checkBudget(ctx.db, ctx.memberId, rc, consent, 'benchmarks');
-  const shop = await computeKpis(ctx.db, spec.period);
+  const shop = await ctx.kpis(spec.period);
   const inGroup = matchesPeerGroup(shop.attributes, spec.peerGroup);
   const values = inGroup
     ? Object.fromEntries(
@@ -252,17 +253,6 @@ async function benchmarkInput(
     input: { vector: encodeBenchmark({ kpis: spec.kpis, bins: spec.bins }, values), weight: 1 },
     ...(privacy ? { privacy } : {}),
   };
-}
-
-/** Whether a shop with these attributes belongs to the peer group (an empty group: everyone). */
-export function matchesPeerGroup(
-  a: { sizeBand: string; mainCategory: string | null },
-  g: PeerGroup,
-): boolean {
-  return (
-    (g.sizeBand === undefined || g.sizeBand === a.sizeBand) &&
-    (g.category === undefined || g.category.toLowerCase() === a.mainCategory)
-  );
 }
 
 /** Waits for the coordinator to release the round (done or failed). */

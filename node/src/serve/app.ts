@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
 import { CoopNodeError, isCoopNodeError } from '../errors';
 import { FraudOrderSchema, forecast, recommend, scoreOrder, type ModelDataByKind } from '../models';
 import { bearerMatches } from './auth';
 import { NODE_ERROR_HTTP, errorResponse } from './errors';
-import { ForecastQuery, RecommendQuery, describeIssue } from './schemas';
+import type { NodeBenchmarks } from '../benchmarks';
+import { BenchmarksQuery, ForecastQuery, RecommendQuery, describeIssue } from './schemas';
 
 /** A model ready to serve: the cooperative's weights for it and the shop's prepared data. */
 export interface ServedModel<K extends ModelKind = ModelKind> {
@@ -44,6 +46,17 @@ export interface ServeAppOptions {
    * `Authorization: Bearer <token>`. Worth setting whenever anything else runs on the host.
    */
   readonly token?: string;
+  /**
+   * The shop's benchmarks for `GET /benchmarks` (own values beside the cooperative's published
+   * figures); without it the route answers 404.
+   */
+  readonly benchmarks?: (period?: string) => Promise<NodeBenchmarks>;
+  /**
+   * The one browser origin allowed to read `GET /benchmarks` (the cooperative's dashboard, so that
+   * the shop's own figures go from its node to its own browser and nowhere else). No other route
+   * is ever readable cross-origin.
+   */
+  readonly corsOrigin?: string;
   /** Largest accepted request body in bytes (default 64 KiB: an order is a few hundred bytes). */
   readonly maxBodyBytes?: number;
 }
@@ -61,6 +74,8 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  *   items are `{ catalogKey, productId, score }`, never something the customer already bought; a
  *   customer without purchase history gets the shop's best sellers with `fallback: true`
  * - `POST /fraud/score` (JSON order) → `{ modelId, version, score }`
+ * - `GET /benchmarks?period=2026-10` → {@link NodeBenchmarks}: the shop's own KPIs (computed on
+ *   the node) beside the cooperative's published benchmarks; readable from `corsOrigin` only
  * - `GET /healthz` → `{ ok: true }` (never needs the token)
  *
  * Errors are `{ error: { code, message } }`: 400 naming the bad parameter, 401 without the
@@ -105,6 +120,23 @@ export function createServeApp(opts: ServeAppOptions): Hono {
   }
 
   app.get('/healthz', (c) => c.json({ ok: true }));
+
+  // Before the token check: a browser's preflight carries no Authorization header.
+  if (opts.corsOrigin !== undefined) {
+    const origin = new URL(opts.corsOrigin).origin;
+    app.use('/benchmarks', async (c, next) => {
+      await next();
+      // Chromium's Private Network Access: a dashboard on a public address reading a node on
+      // localhost must be allowed explicitly.
+      if (c.req.header('access-control-request-private-network') === 'true' && c.res.ok) {
+        c.res.headers.set('access-control-allow-private-network', 'true');
+      }
+    });
+    app.use(
+      '/benchmarks',
+      cors({ origin, allowMethods: ['GET'], allowHeaders: ['authorization'], maxAge: 600 }),
+    );
+  }
 
   if (token !== undefined) {
     if (token.length === 0) throw new TypeError('token must not be empty when set');
@@ -197,6 +229,13 @@ export function createServeApp(opts: ServeAppOptions): Hono {
     if (m instanceof Response) return m;
     const { score } = scoreOrder(m.arch, m.weights, m.data, order.data);
     return c.json({ modelId: m.modelId, version: m.version, score });
+  });
+
+  app.get('/benchmarks', async (c) => {
+    if (!opts.benchmarks) return errorResponse('NotFound', 'this node does not serve benchmarks');
+    const q = BenchmarksQuery.safeParse(c.req.query());
+    if (!q.success) return errorResponse('BadRequest', describeIssue('query', q.error));
+    return c.json(await opts.benchmarks(q.data.period));
   });
 
   return app;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PeriodSchema } from '@coopfl/protocol/benchmarks';
 
 /** Longest id the API accepts in a query (catalog keys, customer ids). */
 const MAX_ID_LENGTH = 256;
@@ -36,6 +37,17 @@ export const RecommendQuery = z.object({
   k: intIn(1, 100, 10),
 });
 export type RecommendQuery = z.infer<typeof RecommendQuery>;
+
+/** `GET /benchmarks` query: `period` (`2026-10`, `2026-Q4`, `2026`; default: every published one). */
+export const BenchmarksQuery = z.object({
+  period: z
+    .string()
+    .optional()
+    .refine((p) => p === undefined || PeriodSchema.safeParse(p).success, {
+      message: 'must be a month (2026-10), a quarter (2026-Q4) or a year (2026)',
+    }),
+});
+export type BenchmarksQuery = z.infer<typeof BenchmarksQuery>;
 
 /**
  * The first issue of a failed parse as `<where>.<field>: <message>`, e.g. `query.days: must be an

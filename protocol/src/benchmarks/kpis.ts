@@ -154,6 +154,25 @@ export function kpi(id: string): KpiDefinition {
   return k;
 }
 
+/**
+ * A KPI value as people read it: ratios as percentages, counts whole, money and items with two
+ * decimals (money in the shop's currency), scores with three; `—` for none.
+ */
+export function formatKpi(id: string, v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  switch (kpi(id).unit) {
+    case 'ratio':
+      return `${(v * 100).toFixed(1)}%`;
+    case 'count':
+      return Math.round(v).toLocaleString('en-US');
+    case 'score':
+      return v.toFixed(3);
+    case 'money':
+    case 'items':
+      return v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+}
+
 /** Histogram bin edges of a KPI (`bins + 1` ascending values spanning its range). */
 export function binEdges(k: KpiDefinition, bins: number): number[] {
   const [lo, hi] = k.range;
@@ -241,6 +260,17 @@ export const PeerGroupSchema = z
   })
   .strict();
 export type PeerGroup = z.infer<typeof PeerGroupSchema>;
+
+/** Whether a shop with these attributes belongs to the peer group (an empty group: everyone). */
+export function matchesPeerGroup(
+  a: { sizeBand: string; mainCategory: string | null },
+  g: PeerGroup,
+): boolean {
+  return (
+    (g.sizeBand === undefined || g.sizeBand === a.sizeBand) &&
+    (g.category === undefined || g.category.toLowerCase() === a.mainCategory)
+  );
+}
 
 /** A readable name of a peer group (`cooperative`, `size small`, `size small · category toys`). */
 export function peerGroupLabel(g: PeerGroup): string {

@@ -5,8 +5,17 @@ import { cryptoReady } from '../crypto/sodium';
 import { gaussianVector } from '../dp/gaussian';
 import { normalSf } from '../dp/special';
 import type { KpiId } from './kpis';
-import { binEdges, binOf, kpi, parsePeriod, peerGroupLabel, sizeBandOf } from './kpis';
-import { noiseBound, releaseKpi } from './release';
+import {
+  binEdges,
+  binOf,
+  formatKpi,
+  kpi,
+  matchesPeerGroup,
+  parsePeriod,
+  peerGroupLabel,
+  sizeBandOf,
+} from './kpis';
+import { noiseBound, quarterOf, releaseKpi } from './release';
 import { benchmarkDim, benchmarkSensitivity, decodeBenchmark, encodeBenchmark } from './vector';
 
 await cryptoReady();
@@ -238,5 +247,31 @@ describe('releaseKpi', () => {
       }
     }
     expect(held / trials).toBeGreaterThanOrEqual(0.95);
+  });
+});
+
+describe('reading a shop against the cooperative', () => {
+  it('quarterOf: a value on a quartile counts to the quarter above', () => {
+    const q = [10, 20, 30] as const;
+    expect([9.99, 10, 19.99, 20, 29.99, 30, 1e9].map((v) => quarterOf(v, q))).toEqual([
+      1, 2, 2, 3, 3, 4, 4,
+    ]);
+  });
+
+  it('matchesPeerGroup: every rule given must hold; categories compare case-insensitively', () => {
+    const shop = { sizeBand: 'small', mainCategory: 'toys' };
+    expect(matchesPeerGroup(shop, {})).toBe(true);
+    expect(matchesPeerGroup(shop, { sizeBand: 'small', category: 'Toys' })).toBe(true);
+    expect(matchesPeerGroup(shop, { sizeBand: 'medium' })).toBe(false);
+    expect(matchesPeerGroup({ ...shop, mainCategory: null }, { category: 'toys' })).toBe(false);
+  });
+
+  it('formatKpi: by unit', () => {
+    expect(formatKpi('repeat_purchase_rate', 0.4567)).toBe('45.7%');
+    expect(formatKpi('orders', 12345.6)).toBe('12,346');
+    expect(formatKpi('average_order_value', 1234.5)).toBe('1,234.50');
+    expect(formatKpi('fraud_pr_auc', 0.81234)).toBe('0.812');
+    expect(formatKpi('orders', null)).toBe('—');
+    expect(formatKpi('orders', NaN)).toBe('—');
   });
 });

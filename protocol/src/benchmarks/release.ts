@@ -150,3 +150,17 @@ export function releaseKpi(agg: KpiAggregate, opts: ReleaseOptions): KpiRelease 
     edges,
   };
 }
+
+/**
+ * Which quarter of the cooperative a value falls in (1 = below the lower quartile … 4 = above the
+ * upper quartile), by the released quartiles; a value on a quartile counts to the quarter above.
+ */
+export function quarterOf(
+  value: number,
+  quartiles: readonly [number, number, number],
+): 1 | 2 | 3 | 4 {
+  if (value < quartiles[0]) return 1;
+  if (value < quartiles[1]) return 2;
+  if (value < quartiles[2]) return 3;
+  return 4;
+}
