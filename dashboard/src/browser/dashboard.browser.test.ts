@@ -193,7 +193,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
     await ready(mp);
     await mp.getByLabel('Only the ones ticked:').check();
     await mp.getByRole('checkbox', { name: /^opaque/ }).uncheck();
-    await mp.getByRole('checkbox', { name: 'Fraud rate' }).check();
+    await mp.getByRole('checkbox', { name: /^Fraud \/ chargeback rate/ }).check();
     await mp.getByRole('button', { name: 'Save consent' }).click();
     await mp.getByText('Saved. Your node adopts it on its next poll.').waitFor();
     await shot(mp, 'consent');

@@ -23,6 +23,7 @@ import * as roundPage from './rounds/[id]/+page.server';
 import * as privacy from './privacy/+page.server';
 import * as consent from './consent/+page.server';
 import * as settings from './settings/+page.server';
+import * as benchmarks from './benchmarks/+page.server';
 
 describe('member pages (server side, real coordinator)', () => {
   let running: Awaited<ReturnType<typeof startCooperative>>['running'];
@@ -44,6 +45,22 @@ describe('member pages (server side, real coordinator)', () => {
     ({ locals: adminLocals } = await adminSession(running.url));
   }, 60_000);
   afterAll(() => running?.close());
+
+  it('benchmarks: published aggregates only, the member named so the page can check its node; anonymous goes to login', async () => {
+    const mine = await value(() =>
+      benchmarks.load(eventOf({ path: '/benchmarks', locals: me.locals })),
+    );
+    expect(mine).toMatchObject({ role: 'member', memberId: nodes[0]!.memberId, runs: [] });
+    expect(mine.kpis.map((k) => k.id)).toContain('average_order_value');
+    const staff = await value(() =>
+      benchmarks.load(eventOf({ path: '/benchmarks', locals: adminLocals })),
+    );
+    expect(staff).toMatchObject({ role: 'admin', memberId: null });
+    const anon = await outcome(() =>
+      benchmarks.load(eventOf({ path: '/benchmarks', locals: localsOf(null, null) })),
+    );
+    expect(anon).toMatchObject({ kind: 'redirect', status: 303 });
+  });
 
   it("login with the node's link: a member session cookie, then its own page", async () => {
     const anon = localsOf(null, null);

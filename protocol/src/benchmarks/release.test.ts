@@ -169,6 +169,19 @@ describe('releaseKpi', () => {
       'Average order value: 3 contributors, the minimum is 5 (minContributors)',
     );
   });
+  it('decides on the count it publishes: a noisy 4.6 is 5 contributors (released), 4.4 is 4', () => {
+    const agg = { kpi: 'fraud_rate' as const, normalisedSum: 0.5, histogram: [3, 2] };
+    const opts = { sigma: 1, minContributors: 5, bins: 2 };
+    expect(releaseKpi({ ...agg, count: 4.6 }, opts)).toMatchObject({
+      status: 'released',
+      contributors: 5,
+    });
+    expect(releaseKpi({ ...agg, count: 4.4 }, opts)).toMatchObject({
+      status: 'withheld',
+      contributors: 4,
+      reason: expect.stringMatching(/4 contributors \(noisy count\), the minimum is 5/) as unknown,
+    });
+  });
   it('rejects malformed sums', () => {
     const agg = { kpi: 'fraud_rate' as const, count: 6, normalisedSum: NaN, histogram: [6, 0] };
     expect(() => releaseKpi(agg, { sigma: 1, minContributors: 5, bins: 2 })).toThrow(/non-finite/);

@@ -116,7 +116,7 @@ export function releaseKpi(agg: KpiAggregate, opts: ReleaseOptions): KpiRelease 
     noiseBound: b,
     confidence,
   };
-  if (!(agg.count >= opts.minContributors)) {
+  if (!(contributors >= opts.minContributors)) {
     return {
       ...common,
       status: 'withheld',
