@@ -20,6 +20,16 @@ export interface Eligibility {
   excluded: { consent: number; budget: number };
 }
 
+/** Approved members with their active key, in id order: who could take part in any round. */
+export function activeMembers(ctx: Pick<CoordinatorContext, 'db'>) {
+  return ctx.db
+    .select({ id: members.id, publicKey: memberKeys.publicKey })
+    .from(members)
+    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
+    .where(eq(members.status, 'approved'))
+    .orderBy(members.id);
+}
+
 /**
  * Members that may take part in a round of this model: approved, with an active key, whose consent
  * allows the model and whose ε budget (the cooperative's, or the member's own lower cap) would not
@@ -29,12 +39,7 @@ export async function eligibleMembers(
   ctx: CoordinatorContext,
   model: Awaited<ReturnType<typeof getModel>>,
 ): Promise<Eligibility> {
-  const rows = await ctx.db
-    .select({ id: members.id, publicKey: memberKeys.publicKey })
-    .from(members)
-    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
-    .where(eq(members.status, 'approved'))
-    .orderBy(members.id);
+  const rows = await activeMembers(ctx);
   const dp = model.parsed.dp;
   const ledger =
     dp.mode !== 'off'

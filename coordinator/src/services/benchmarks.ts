@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId, RoundId } from '@coopfl/protocol';
 import { roundId as toRoundId } from '@coopfl/protocol';
@@ -27,13 +27,12 @@ import {
   BENCHMARK_ACCOUNT,
   benchmarkResults,
   cooperativeSettings,
-  memberKeys,
-  members,
   roundParticipants,
   rounds,
 } from '../db';
 import { CoordinatorError } from '../errors';
 import { planDistributedDp } from '../rounds/distributed-dp';
+import { activeMembers } from '../rounds/start';
 import type { RoundConfig } from '../rounds/round-config';
 import { secAggConfigOf } from '../rounds/round-config';
 import { audit } from './audit';
@@ -205,12 +204,7 @@ export async function startBenchmark(
   });
 
   // Who may take part: approved, an active key, consent to at least one asked KPI, budget left.
-  const rows = await ctx.db
-    .select({ id: members.id, publicKey: memberKeys.publicKey })
-    .from(members)
-    .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
-    .where(eq(members.status, 'approved'))
-    .orderBy(members.id);
+  const rows = await activeMembers(ctx);
   const ledger =
     mode === 'off'
       ? undefined

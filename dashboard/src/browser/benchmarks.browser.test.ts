@@ -1,7 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, Response as PwResponse } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
@@ -18,6 +16,7 @@ import {
   testNode,
   waitForRound,
 } from '@coopfl/node/testing';
+import { SHOTS, chromiumAvailable, launchChromium } from './chromium';
 import { startDashboard, type RunningDashboard } from '../../dev-server';
 
 /**
@@ -27,23 +26,7 @@ import { startDashboard, type RunningDashboard } from '../../dev-server';
  * and checks that none carries another shop's value, and that the dashboard's own responses do
  * not carry the member's either.
  */
-const CHROMIUM = process.env.COOPFL_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '../../../test-results/dashboard');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const available = existsSync(CHROMIUM);
-if (!available)
-  console.warn(
-    `${CHROMIUM} is absent: the benchmarks browser suite is SKIPPED (install chromium).`,
-  );
+const available = chromiumAvailable('benchmarks browser suite');
 
 const PERIODS = ['2024-02', '2024-03'];
 
@@ -67,7 +50,6 @@ describe.skipIf(!available)('benchmarks page in Chromium', () => {
   const truth = new Map<TestNode, Map<string, ShopKpis>>();
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     await cryptoReady();
     ({ running, admin } = await testCoordinator());
     const tables = smallCooperative({ shops: 6, customersPerShop: 40, days: 120, seed: 5 });
@@ -109,7 +91,7 @@ describe.skipIf(!available)('benchmarks page in Chromium', () => {
       corsOrigin: dash.url,
       port: 0,
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    browser = await launchChromium();
   }, 300_000);
 
   afterAll(async () => {
@@ -159,6 +141,8 @@ describe.skipIf(!available)('benchmarks page in Chromium', () => {
     // The exact run (no DP) of the latest period: the page's figures are the released ones.
     const published = await admin.benchmarks.published.query({ period: '2024-03' });
     const exact = published.find((r) => r.dp.mode === 'off')!;
+    // The newest run is shown first.
+    expect(await page.getByLabel('Benchmark run').inputValue()).toBe(exact.roundId);
     await page.getByLabel('Benchmark run').selectOption(exact.roundId);
     const mine = truth.get(me)!.get('2024-03')!;
     for (const id of ['average_order_value', 'repeat_purchase_rate'] as const) {

@@ -1,10 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import type { FleetNode } from '@coopfl/coordinator/testing/fleet';
+import { SHOTS, chromiumAvailable, launchChromium } from './chromium';
 import { startDashboard } from '../../dev-server';
 import type { RunningDashboard } from '../../dev-server';
 import { ADMIN, startCooperative } from '../testing/harness';
@@ -15,22 +14,7 @@ import { joinWithInvite, participate } from './participants';
  * downloaded) against a real coordinator and protocol-level member nodes on 127.0.0.1.
  * Screenshots of each page go to test-results/dashboard/.
  */
-/** Debian's Chromium; `COOPFL_CHROMIUM` points elsewhere (an absent path skips the suite). */
-const CHROMIUM = process.env.COOPFL_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(import.meta.dirname, '../../../test-results/dashboard');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const available = existsSync(CHROMIUM);
-if (!available)
-  console.warn(`${CHROMIUM} is absent: the dashboard browser suite is SKIPPED (install chromium).`);
+const available = chromiumAvailable('dashboard browser suite');
 
 /** Pixel variance of a PNG, decoded by the browser itself (0 for a blank, one-colour image). */
 async function pngVariance(page: Page, png: Buffer): Promise<number> {
@@ -74,7 +58,6 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
   const ready = (p: Page) => p.locator('body[data-hydrated="true"]').waitFor();
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     coop = await startCooperative(2);
     admin = coop.admin;
     nodes.push(...coop.nodes);
@@ -84,7 +67,7 @@ describe.skipIf(!available)('dashboard in Chromium', () => {
       (version) => 1 / (1 + version),
     );
     dash = await startDashboard({ coordinatorUrl: coop.running.url, timeoutMs: 90_000 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
+    browser = await launchChromium();
     adminCtx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     page = await adminCtx.newPage();
     page.setDefaultTimeout(60_000);

@@ -13,7 +13,7 @@ import {
   orders,
   products,
 } from '../store/schema';
-import { describeStores } from '../store/testing';
+import { describeStores, rejectionOf } from '../store/testing';
 import { computeKpis, MODEL_KPI_SOURCES, type ShopKpis } from './kpis';
 
 const S = 's1';
@@ -137,15 +137,6 @@ async function seedShop(db: StoreDatabase): Promise<void> {
 function expectPartition(k: ShopKpis): void {
   const keys = [...Object.keys(k.values), ...Object.keys(k.missing)].sort();
   expect(keys).toEqual([...KPI_IDS].sort());
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected a rejection').toBeInstanceOf(Error);
-  return err as Error;
 }
 
 describeStores('computeKpis', (h) => {
@@ -321,7 +312,7 @@ describeStores('computeKpis', (h) => {
       status: 'completed',
       total: 1000,
     });
-    const err = await failure(computeKpis(h.db, '2024-03', { now: NOW }));
+    const err = await rejectionOf(computeKpis(h.db, '2024-03', { now: NOW }));
     expect(isCoopNodeError(err, 'InvalidArgument')).toBe(true);
     expect(err.message).toContain('pass storeId');
     const s1 = await computeKpis(h.db, '2024-03', { now: NOW, storeId: 's1' });
@@ -336,7 +327,7 @@ describeStores('computeKpis', (h) => {
 
   it('rejects a malformed period naming the accepted forms', async () => {
     for (const bad of ['2024-13', '2024-Q5', '24', 'March 2024', '']) {
-      const err = await failure(computeKpis(h.db, bad, { now: NOW }));
+      const err = await rejectionOf(computeKpis(h.db, bad, { now: NOW }));
       expect(err.message).toContain('a month (2026-10), a quarter (2026-Q4) or a year (2026)');
     }
   });

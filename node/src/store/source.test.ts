@@ -4,22 +4,13 @@ import { isCoopNodeError } from '../errors';
 import type { StoreDatabase } from './open';
 import { orders } from './schema';
 import { checkStoreSource, DEFAULT_STORE_VIEWS, StoreSource } from './source';
-import { describeStores } from './testing';
+import { describeStores, rejectionOf } from './testing';
 
 /** Runs `;`-separated DDL one statement at a time (prepared statements take one command). */
 async function run(db: StoreDatabase, script: string): Promise<void> {
   for (const stmt of script.split(';').map((x) => x.trim())) {
     if (stmt !== '') await db.execute(sql.raw(stmt));
   }
-}
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  const err: unknown = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, 'expected a rejection').toBeInstanceOf(Error);
-  return err as Error;
 }
 
 describeStores('checkStoreSource', (h) => {
@@ -72,7 +63,7 @@ describeStores('checkStoreSource', (h) => {
   });
 
   it('names a missing relation', async () => {
-    const err = await failure(
+    const err = await rejectionOf(
       checkStoreSource(h.db, { ...DEFAULT_STORE_VIEWS, customers: 'merchant.kunden' }),
     );
     expect(isCoopNodeError(err, 'StoreSchemaMismatch')).toBe(true);
@@ -86,15 +77,15 @@ describeStores('checkStoreSource', (h) => {
       create view merchant.items as
         select store_id, order_id, product_id from shop.order_items;`,
     );
-    const err = await failure(checkStoreSource(h.db, { orderItems: 'merchant.items' }));
+    const err = await rejectionOf(checkStoreSource(h.db, { orderItems: 'merchant.items' }));
     expect(isCoopNodeError(err, 'StoreSchemaMismatch')).toBe(true);
     expect(err.message).toContain('"merchant.items" (orderItems) lacks required column "quantity"');
   });
 
   it('rejects malformed view names before touching the database', async () => {
-    const err = await failure(checkStoreSource(h.db, { orders: 'shop.orders; drop table x' }));
+    const err = await rejectionOf(checkStoreSource(h.db, { orders: 'shop.orders; drop table x' }));
     expect(isCoopNodeError(err, 'InvalidConfig')).toBe(true);
-    const none = await failure(checkStoreSource(h.db, { orders: null as unknown as string }));
+    const none = await rejectionOf(checkStoreSource(h.db, { orders: null as unknown as string }));
     expect(isCoopNodeError(none, 'InvalidConfig')).toBe(true);
   });
 
@@ -105,7 +96,7 @@ describeStores('checkStoreSource', (h) => {
         readOnly: (fn: (tx: typeof h.db) => Promise<unknown>) => Promise<unknown>;
       }
     ).readOnly;
-    const err = await failure(
+    const err = await rejectionOf(
       tx.call(source, (t) =>
         t.insert(orders).values({
           storeId: 's',

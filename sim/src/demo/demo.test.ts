@@ -23,6 +23,12 @@ describe('pnpm demo', () => {
       // The cooperative's averages, released through secure aggregation.
       expect(Object.keys(m.eval ?? {}).sort()).toEqual([...MODEL_METRICS[kind]].sort());
     }
+    // The shared KPI benchmark: the order KPIs and the models' own errors from every shop.
+    expect(summary.benchmark?.period).toBe('2024-11');
+    expect(summary.benchmark!.released).toBeGreaterThanOrEqual(9);
+    expect(
+      lines.some((l) => /benchmark 2024-11: \d+ of 12 KPIs released; .*\/benchmarks$/.test(l)),
+    ).toBe(true);
     expect(lines.some((l) => l.startsWith('admin login  admin / '))).toBe(true);
     expect(lines.filter((l) => l.startsWith('member '))).toHaveLength(3);
     // Everything is stopped: the coordinator no longer answers.

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { cryptoReady, systemRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
 import { MODEL_KINDS, defaultArchitecture } from '@coopfl/protocol/models';
+import { KPI_IDS } from '@coopfl/protocol/benchmarks';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
@@ -50,6 +51,41 @@ export interface DemoSummary {
     string,
     { readonly version: number; readonly eval: Record<string, number> | null }
   >;
+  /** The shared KPI benchmark run after the first round: KPIs released of those asked for. */
+  readonly benchmark: {
+    readonly period: string;
+    readonly released: number;
+    readonly kpis: number;
+  } | null;
+}
+
+/** The last whole month of the demo's synthetic year (2024-01-01 plus 365 days). */
+const DEMO_PERIOD = '2024-11';
+
+/**
+ * The demo's shared KPI benchmark of {@link DEMO_PERIOD}: one run with central DP (as a cooperative
+ * would run it) and one exact run without, since a handful of shops is too few for DP noise to
+ * leave a readable figure. Returns the exact run's count of released KPIs.
+ */
+async function runDemoBenchmark(admin: AdminClient, shops: number, signal?: AbortSignal) {
+  await admin.benchmarks.setSettings.mutate({
+    minContributors: Math.min(5, shops),
+    bins: 10,
+    confidence: 0.95,
+    dp: { mode: 'central', epsilonPerRun: 2, delta: 1e-5, epsilonBudget: 20 },
+    stageTimeoutMs: 30_000,
+  });
+  let released = 0;
+  for (const dp of ['central', 'off'] as const) {
+    const started = await admin.benchmarks.run.mutate({ period: DEMO_PERIOD, dp });
+    const done = await waitForRound(admin, started.roundId, signal);
+    if (!done || done.status !== 'done') return null;
+    const [run] = (await admin.benchmarks.published.query({ period: DEMO_PERIOD })).filter(
+      (r) => r.roundId === started.roundId,
+    );
+    released = run?.kpis.filter((k) => k.status === 'released').length ?? 0;
+  }
+  return { period: DEMO_PERIOD, released, kpis: KPI_IDS.length };
 }
 
 /** Small networks, so a round of each model takes seconds on a laptop. */
@@ -169,6 +205,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     for (const kind of MODEL_KINDS) {
       await admin.models.create.mutate({ id: kind, kind, config: demoModelConfig(kind) });
     }
+    // Every shop shares every model and KPI here; each can change that on its Consent page.
+    for (const { node } of nodes) await node.consent.set({ kpis: [...KPI_IDS] });
     for (const { node } of nodes) {
       loops.push(
         node.run({ signal: stopNodes.signal, pollMs: 250, channelPollMs: 2_000 }).catch(() => 0),
@@ -178,6 +216,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     serve = await startServe({
       port: o.servePort ?? 8788,
       provider: createModelProvider(first.node.db, await first.node.source(), MODEL_RUNTIMES),
+      benchmarks: (period) => first.node.benchmarks(period),
+      ...(dashboard ? { corsOrigin: dashboard.url } : {}),
     });
     print(`shop 1 predictions  ${serve.url}`);
     // Examples from shop 1's own data: its best-selling catalog key and its most frequent buyer.
@@ -199,6 +239,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
     print('Ctrl-C stops everything.');
 
     const summary: Record<string, { version: number; eval: Record<string, number> | null }> = {};
+    let benchmark: DemoSummary['benchmark'] = null;
     let round = 0;
     while (!o.signal?.aborted && (o.rounds === undefined || round < o.rounds)) {
       round++;
@@ -224,6 +265,16 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
               : `evaluation ${evaluated.status}`),
         );
       }
+      // After the first round every shop has its models' own error too: benchmark the KPIs.
+      if (round === 1 && !o.signal?.aborted) {
+        benchmark = await runDemoBenchmark(admin, shops, o.signal);
+        if (benchmark) {
+          print(
+            `[${elapsed()}] benchmark ${benchmark.period}: ${benchmark.released} of ${benchmark.kpis} KPIs released` +
+              (dashboard ? `; shop 1 against the cooperative at ${dashboard.url}/benchmarks` : ''),
+          );
+        }
+      }
     }
     return {
       coordinatorUrl: running.url,
@@ -231,6 +282,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoSummary> {
       serveUrl: serve.url,
       rounds: round,
       models: summary,
+      benchmark,
     };
   } finally {
     await dashboard?.close();
