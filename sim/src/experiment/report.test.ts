@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
+import { chromiumAvailable, launchChromium } from '@coopfl/dashboard/chromium';
 import { renderReport } from './report';
 import type { SweepResults } from './sweep';
 import { fixtureResults } from './testing';
 
-const CHROMIUM = '/usr/bin/chromium';
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 beforeAll(async () => {
@@ -53,27 +52,11 @@ function withEpsilon(r: ReturnType<typeof fixtureResults>, eps: number) {
   };
 }
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`report screenshot test skipped: ${CHROMIUM} is not installed`);
-}
+const hasChromium = chromiumAvailable('report screenshot test');
 
 describe.skipIf(!hasChromium)('report.html in headless Chromium', () => {
   it('shows the plots (screenshot under test-results/)', async () => {
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const requests: string[] = [];
