@@ -9,6 +9,7 @@ import { computeKpis, type ShopKpis } from '@coopfl/node/benchmarks';
 import { startServe, type RunningServe } from '@coopfl/node/serve';
 import type { TestNode } from '@coopfl/node/testing';
 import {
+  ADMIN,
   dropTestNode,
   smallCooperative,
   storeIdsOf,
@@ -202,4 +203,49 @@ describe.skipIf(!available)('benchmarks page in Chromium', () => {
     }
     await ctx.close();
   }, 240_000);
+
+  it('the admin runs a benchmark from the page, watches its round, and finds the run published', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1300, height: 1000 } });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(60_000);
+    onTestFailed(async () => {
+      await page.screenshot({ path: join(SHOTS, 'failure-benchmarks-admin.png'), fullPage: true });
+    });
+    await page.goto(`${dash.url}/login`);
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    await page.getByLabel('Username').fill(ADMIN.username);
+    await page.getByLabel('Password').fill(ADMIN.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('link', { name: 'Benchmarks', exact: true }).click();
+    await page.getByRole('heading', { name: 'Run a benchmark' }).waitFor();
+    await page.locator('body[data-hydrated="true"]').waitFor();
+    const before = await page.getByLabel('Benchmark run').locator('option').count();
+
+    await page.getByLabel('Period', { exact: true }).fill('2024-13');
+    await page.getByRole('button', { name: 'Run benchmark' }).click();
+    await page.getByText('a month (2026-10), a quarter (2026-Q4) or a year (2026)').waitFor();
+
+    await page.getByLabel('Period', { exact: true }).fill('2024-02');
+    for (const label of ['Revenue', '90-day retention', 'Fraud model PR-AUC']) {
+      await page.getByRole('checkbox', { name: label, exact: true }).uncheck();
+    }
+    await page.getByLabel('Differential privacy').selectOption('off');
+    await page.getByRole('button', { name: 'Run benchmark' }).click();
+    await page.waitForURL(/\/rounds\/[^/]+$/);
+    await Promise.all(nodes.map((t) => t.node.run({ once: true, channelPollMs: 200 })));
+    await expect
+      .poll(() => page.getByTestId('round-outcome').textContent(), { timeout: 60_000 })
+      .toMatch(/released/);
+
+    await page.getByRole('link', { name: 'benchmarks', exact: true }).click();
+    await page.getByRole('heading', { name: 'Benchmarks', level: 1 }).waitFor();
+    expect(await page.getByLabel('Benchmark run').locator('option').count()).toBe(before + 1);
+    const runs = await admin.benchmarks.published.query({ period: '2024-02' });
+    const mine = runs.find((r) => r.dp.mode === 'off')!;
+    expect(mine.kpis.map((k) => k.kpi)).toHaveLength(KPI_IDS.length - 3);
+    expect(mine.kpis.map((k) => k.kpi)).not.toContain('revenue');
+    await page.screenshot({ path: join(SHOTS, 'benchmarks-admin.png'), fullPage: true });
+    await ctx.close();
+  }, 180_000);
 });

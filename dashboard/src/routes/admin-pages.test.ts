@@ -24,6 +24,7 @@ import * as models from './models/+page.server';
 import * as privacy from './privacy/+page.server';
 import * as settings from './settings/+page.server';
 import * as logout from './logout/+page.server';
+import * as benchmarks from './benchmarks/+page.server';
 
 describe('admin pages (server side, real coordinator)', () => {
   let running: Awaited<ReturnType<typeof startCooperative>>['running'];
@@ -343,5 +344,41 @@ describe('admin pages (server side, real coordinator)', () => {
       dpMode: 'central',
     });
     expect(Array.isArray(p.ledger)).toBe(true);
+  });
+
+  it("benchmarks: the admin runs one from the page (fields named, the coordinator's refusal shown), then watches its round", async () => {
+    const run = (form: Record<string, string | string[]>) =>
+      benchmarks.actions.run(eventOf({ path: '/benchmarks', locals, form }));
+    expect(await failure(() => run({ period: '2024-13', kpis: ['orders'] }))).toMatchObject({
+      status: 400,
+      field: 'period',
+    });
+    expect(await failure(() => run({ period: '2024-03' }))).toMatchObject({
+      status: 400,
+      field: 'kpis',
+      message: 'choose at least one KPI',
+    });
+    expect(
+      await failure(() => run({ period: '2024-03', kpis: ['orders'], epsilon: '-1' })),
+    ).toMatchObject({ status: 400, field: 'epsilon' });
+    // No member consents to a KPI yet: the coordinator refuses, and the page says why.
+    const refused = await failure(() => run({ period: '2024-03', kpis: ['orders'] }));
+    expect(refused).toMatchObject({ status: 400, field: 'period' });
+    expect(refused.message).toMatch(/could contribute/);
+
+    for (const n of nodes) {
+      await n.client.trpc.node.setConsent.mutate({ kpis: ['orders'] });
+    }
+    await admin.benchmarks.setSettings.mutate({ minContributors: 2 });
+    const page = await value(() => benchmarks.load(eventOf({ path: '/benchmarks', locals })));
+    expect(page.settings).toMatchObject({ minContributors: 2 });
+    const started = await outcome(() =>
+      run({ period: '2024-03', kpis: ['orders'], sizeBand: 'small', dp: 'off' }),
+    );
+    if (started.kind !== 'redirect') throw new Error(`no redirect: ${JSON.stringify(started)}`);
+    const roundId = decodeURIComponent(started.location.replace('/rounds/', ''));
+    const r = await admin.rounds.get.query({ roundId });
+    expect(r).toMatchObject({ kind: 'benchmark' });
+    expect(r.participants).toHaveLength(nodes.length);
   });
 });
