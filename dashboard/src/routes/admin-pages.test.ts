@@ -300,6 +300,47 @@ describe('admin pages (server side, real coordinator)', () => {
       stageTimeoutMs: 30_000,
     });
 
+    // Benchmark settings: each field named; saved values come back (δ kept as it was).
+    const bench = {
+      minContributors: '7',
+      bins: '12',
+      confidence: '0.9',
+      mode: 'distributed',
+      epsilonPerRun: '3',
+      epsilonBudget: '30',
+      stageTimeoutSeconds: '45',
+    };
+    for (const [field, v] of [
+      ['minContributors', '1'],
+      ['bins', '65'],
+      ['confidence', '1'],
+      ['mode', 'loud'],
+      ['epsilonPerRun', '0'],
+      ['epsilonBudget', 'x'],
+      ['stageTimeoutSeconds', '0'],
+    ] as const) {
+      const f = await failure(() =>
+        settings.actions.benchmarks(
+          eventOf({ path: '/settings', locals, form: { ...bench, [field]: v } }),
+        ),
+      );
+      expect(f, field).toMatchObject({ status: 400, field });
+    }
+    expect(
+      await value(() =>
+        settings.actions.benchmarks(eventOf({ path: '/settings', locals, form: bench })),
+      ),
+    ).toEqual({ saved: 'benchmark settings' });
+    expect(
+      (await value(() => settings.load(eventOf({ path: '/settings', locals })))).benchmarks,
+    ).toEqual({
+      minContributors: 7,
+      bins: 12,
+      confidence: 0.9,
+      dp: { mode: 'distributed', epsilonPerRun: 3, delta: 1e-5, epsilonBudget: 30 },
+      stageTimeoutMs: 45_000,
+    });
+
     // Adding a model: fields named; a duplicate id is refused by the coordinator, naming the id.
     const create = {
       id: 'fraud-2',

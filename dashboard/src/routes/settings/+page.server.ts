@@ -7,8 +7,12 @@ import type { Actions, PageServerLoad } from './$types';
 /** Admin settings: each model's privacy and thresholds, and the round schedule. */
 export const load = (async ({ locals, url }) => {
   const { user, token } = requireStaff(locals, url);
-  const s = await loadOr(() => coordinator(token).dashboard.settings.query());
-  return { role: user.role, models: s.models, schedule: s.schedule };
+  const c = coordinator(token);
+  const [s, benchmarks] = await Promise.all([
+    loadOr(() => c.dashboard.settings.query()),
+    loadOr(() => c.benchmarks.settings.query()),
+  ]);
+  return { role: user.role, models: s.models, schedule: s.schedule, benchmarks };
 }) satisfies PageServerLoad;
 
 const num = (label: string) => z.coerce.number({ error: `${label} must be a number` });
@@ -52,7 +56,45 @@ const CreateForm = z.object({
   ...DP_FIELDS,
 });
 
+const BenchmarkForm = z.object({
+  minContributors: num('the minimum')
+    .int('a whole number')
+    .min(2, 'at least 2 contributors')
+    .max(10_000, 'at most 10000'),
+  bins: num('the bins').int('a whole number').min(2, 'at least 2').max(64, 'at most 64'),
+  confidence: num('the confidence').gt(0.5, 'must be above 0.5').lt(1, 'must be below 1'),
+  mode: DP_FIELDS.mode,
+  epsilonPerRun: num('ε per run').positive('must be above 0').max(100, 'at most 100'),
+  epsilonBudget: DP_FIELDS.epsilonBudget,
+  stageTimeoutSeconds: num('the timeout').min(0.1, 'at least 0.1').max(86_400, 'at most a day'),
+});
+
 export const actions = {
+  /** How benchmark runs release KPIs: minimum contributors, histogram, DP and its budget. */
+  benchmarks: async ({ locals, request }) => {
+    const { token } = requireAdmin(locals);
+    const form = await parseForm(request, BenchmarkForm);
+    if (!form.ok) return form.failure;
+    const f = form.data;
+    const c = coordinator(token);
+    const r = await actionOr(async () => {
+      const current = await c.benchmarks.settings.query();
+      return c.benchmarks.setSettings.mutate({
+        minContributors: f.minContributors,
+        bins: f.bins,
+        confidence: f.confidence,
+        dp: {
+          mode: f.mode,
+          epsilonPerRun: f.epsilonPerRun,
+          delta: current.dp.delta,
+          epsilonBudget: f.epsilonBudget,
+        },
+        stageTimeoutMs: Math.round(f.stageTimeoutSeconds * 1000),
+      });
+    }, 'minContributors');
+    if (!r.ok) return r.failure;
+    return { saved: 'benchmark settings' };
+  },
   /** A new shared model of one of the cooperative's kinds (its network is the kind's default). */
   create: async ({ locals, request }) => {
     const { token } = requireAdmin(locals);
