@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
 import type { KpiRelease } from '@coopfl/protocol/benchmarks';
-import { KPI_IDS, SIZE_BANDS, kpi } from '@coopfl/protocol/benchmarks';
+import { KPI_IDS, SIZE_BANDS, formatKpi, kpi } from '@coopfl/protocol/benchmarks';
 import type { CoordinatorContext } from './context';
 import { rounds } from './db';
 import type { BenchmarkRunInput, PublishedBenchmark } from './services/benchmarks';
@@ -19,21 +19,13 @@ const list = (v: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-/** A figure in the KPI's unit, short. */
-export function formatKpiValue(id: string, v: number): string {
-  const k = kpi(id);
-  if (k.unit === 'ratio') return `${(100 * v).toFixed(1)} %`;
-  if (k.unit === 'score') return v.toFixed(3);
-  return Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en') : v.toFixed(2);
-}
-
 /** One line per KPI: contributors, mean with its interval, quartiles — or why it was withheld. */
 export function formatReleases(releases: readonly KpiRelease[]): string {
   return releases
     .map((r) => {
       const label = kpi(r.kpi).label.padEnd(34);
       if (r.status !== 'released' || r.mean === null) return `${label} withheld: ${r.reason}`;
-      const f = (v: number) => formatKpiValue(r.kpi, v);
+      const f = (v: number) => formatKpi(r.kpi, v);
       const ci = r.meanInterval ? ` [${f(r.meanInterval[0])} – ${f(r.meanInterval[1])}]` : '';
       const q = r.quartiles ? `  quartiles ${r.quartiles.map(f).join(' / ')}` : '';
       return `${label} n≈${r.contributors}  mean ${f(r.mean)}${ci}${q}`;
