@@ -8,6 +8,11 @@ export type { RoundConfig } from '../rounds/round-config';
 export type { PublishedBenchmark } from '../services/benchmarks';
 export { secAggConfigOf } from '../rounds/round-config';
 // What a node needs to enforce consent and privacy budgets exactly as the coordinator schedules.
-export { ConsentSchema, allowsModel, epsilonLimits } from '../services/consent';
+export {
+  ConsentSchema,
+  StoredConsentSchema,
+  allowsModel,
+  epsilonLimits,
+} from '../services/consent';
 export type { Consent, EpsilonLimit } from '../services/consent';
 export { roundEvent, skellamRoundEvent } from '../services/privacy';

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId } from '@coopfl/protocol';
+import { KPI_IDS } from '@coopfl/protocol/benchmarks';
 import type { CoordinatorContext } from '../context';
 import { consent } from '../db';
 import type { CONSENT_SOURCES } from '../db';
@@ -13,8 +14,19 @@ import { audit } from './audit';
 export const ConsentSchema = z.object({
   /** Model ids (or kinds) this member trains; absent: all. */
   models: z.array(z.string()).optional(),
-  /** Benchmark KPIs this member contributes; absent: none. */
-  kpis: z.array(z.string()).default([]),
+  /** Benchmark KPIs this member contributes (ids of the protocol's catalogue); absent: none. */
+  kpis: z
+    .array(z.string())
+    .default([])
+    .superRefine((ks, ctx) => {
+      const unknown = ks.filter((k) => !isKpiId(k));
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown KPI ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KPI_IDS.join(', ')})`,
+        });
+      }
+    }),
   /** The member's own ε cap per model id (or kind), at most the cooperative's budget. */
   epsilonCaps: z.record(z.string(), z.number().positive()).default({}),
   /**
@@ -25,6 +37,19 @@ export const ConsentSchema = z.object({
 });
 export type Consent = z.infer<typeof ConsentSchema>;
 
+const isKpiId = (k: string) => (KPI_IDS as readonly string[]).includes(k);
+
+/**
+ * Consent as stored: a KPI id no longer in the catalogue is dropped (it cannot be asked for),
+ * rather than making the whole record unreadable.
+ */
+export const StoredConsentSchema = ConsentSchema.extend({
+  kpis: z
+    .array(z.string())
+    .default([])
+    .transform((ks) => ks.filter(isKpiId)),
+});
+
 export async function getConsent(
   ctx: Pick<CoordinatorContext, 'db'>,
   memberId: string,
@@ -33,7 +58,7 @@ export async function getConsent(
     .select()
     .from(consent)
     .where(eq(consent.memberId, memberId as NodeId));
-  return row ? ConsentSchema.parse(row.settings) : undefined;
+  return row ? StoredConsentSchema.parse(row.settings) : undefined;
 }
 
 /** Who last wrote a member's consent mirror: its node, or the member in the dashboard. */
@@ -49,7 +74,11 @@ export async function getConsentRecord(
     .from(consent)
     .where(eq(consent.memberId, memberId as NodeId));
   return row
-    ? { consent: ConsentSchema.parse(row.settings), source: row.source, updatedAt: row.updatedAt }
+    ? {
+        consent: StoredConsentSchema.parse(row.settings),
+        source: row.source,
+        updatedAt: row.updatedAt,
+      }
     : undefined;
 }
 

@@ -76,7 +76,7 @@ describe('coopfl-node', () => {
       '--models',
       'demand,fraud',
       '--kpis',
-      'aov',
+      'average_order_value',
       '--epsilon-cap',
       'fraud=4',
       '--epsilon-cap',
@@ -87,7 +87,7 @@ describe('coopfl-node', () => {
     expect(set).toEqual({
       consent: {
         models: ['demand', 'fraud'],
-        kpis: ['aov'],
+        kpis: ['average_order_value'],
         epsilonCaps: { fraud: 4, demand: 2.5 },
         epsilonPeriodDays: 365,
       },
@@ -96,11 +96,15 @@ describe('coopfl-node', () => {
     expect(await json(['consent', 'show'])).toEqual({
       consent: {
         models: ['demand', 'fraud'],
-        kpis: ['aov'],
+        kpis: ['average_order_value'],
         epsilonCaps: { fraud: 4, demand: 2.5 },
         epsilonPeriodDays: 365,
       },
       synced: true,
+    });
+    await expect(cli(['consent', 'set', '--kpis', 'aov'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('unknown KPI "aov" (known: orders, revenue') as unknown,
     });
     await expect(cli(['consent', 'set', '--epsilon-cap', 'fraud=-1'])).rejects.toMatchObject({
       code: 2,

@@ -4,7 +4,7 @@ import { identityKeyPair, systemRandom } from '@coopfl/protocol';
 import type { PrivacyEvent } from '@coopfl/protocol/dp';
 import { PrivacyLedger, asDelta, asNoiseMultiplier } from '@coopfl/protocol/dp';
 import type { Consent } from '@coopfl/coordinator/client';
-import { ConsentSchema } from '@coopfl/coordinator/client';
+import { ConsentSchema, StoredConsentSchema } from '@coopfl/coordinator/client';
 import { CoopNodeError } from '../errors';
 import type { StoreDatabase } from '../store/open';
 import type { Architecture } from '@coopfl/protocol/models';
@@ -82,7 +82,7 @@ export async function readConsent(
 ): Promise<{ consent: Consent; synced: boolean; updatedAt: Date | null }> {
   const [row] = await db.select().from(consent).where(eq(consent.modelId, CONSENT_ROW));
   if (!row) return { consent: ConsentSchema.parse({}), synced: true, updatedAt: null };
-  const parsed = ConsentSchema.safeParse(row.settings);
+  const parsed = StoredConsentSchema.safeParse(row.settings);
   if (!parsed.success) {
     throw new CoopNodeError('InvalidConfig', 'the stored consent is not valid; set it again');
   }
