@@ -3,7 +3,8 @@ import type { NodeId } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
 import { MODEL_KINDS, MODEL_METRICS } from '@coopfl/protocol/models';
 import type { CoordinatorContext } from '../context';
-import { members, metrics, modelVersions, privacyLedger, rounds } from '../db';
+import { BENCHMARK_ACCOUNT, members, metrics, modelVersions, privacyLedger, rounds } from '../db';
+import { getBenchmarkSettings } from './benchmarks';
 import { epsilonLimits, getConsent } from './consent';
 import { ModelConfigSchema } from './model-config';
 import { getModel, listModels } from './models';
@@ -170,7 +171,13 @@ async function spentByModel(ctx: CoordinatorContext, memberId?: string) {
 export async function privacySummary(ctx: CoordinatorContext, memberId?: string) {
   const spent = await spentByModel(ctx, memberId);
   const consent = memberId ? await getConsent(ctx, memberId) : undefined;
-  return (await listModels(ctx)).map((m) => {
+  const bench = await getBenchmarkSettings(ctx);
+  const benchLimits = epsilonLimits(
+    consent,
+    { id: BENCHMARK_ACCOUNT, kind: BENCHMARK_ACCOUNT, budget: bench.dp.epsilonBudget },
+    ctx.now(),
+  );
+  const models = (await listModels(ctx)).map((m) => {
     const config = ModelConfigSchema.parse(m.config);
     const limits = epsilonLimits(
       consent,
@@ -187,6 +194,22 @@ export async function privacySummary(ctx: CoordinatorContext, memberId?: string)
       unit: 'member' as const,
     };
   });
+  // The shared benchmarks have their own account and budget (shown once a run has spent any).
+  const benchSpent = spent.get(BENCHMARK_ACCOUNT);
+  return benchSpent === undefined
+    ? models
+    : [
+        ...models,
+        {
+          modelId: BENCHMARK_ACCOUNT,
+          dpMode: bench.dp.mode,
+          spent: benchSpent,
+          budget: bench.dp.epsilonBudget,
+          ownCap: benchLimits.find((l) => l.label !== 'the cooperative budget')?.epsilon ?? null,
+          delta: bench.dp.delta,
+          unit: 'member' as const,
+        },
+      ];
 }
 
 /**

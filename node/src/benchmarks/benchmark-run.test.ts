@@ -205,6 +205,14 @@ describe('benchmark runs', () => {
       const theirs = charged.find((e) => e.memberId === t.node.memberId)!;
       expect(own?.epsilon).toBeCloseTo(theirs.epsilon, 6);
     }
+    // The privacy page's summary shows the benchmark account beside the models, with its budget.
+    const [first] = nodes as [TestNode];
+    const summary = await admin.dashboard.privacy.query({ memberId: first.node.memberId });
+    expect(summary.find((r) => r.modelId === 'benchmarks')).toMatchObject({
+      dpMode: 'central',
+      budget: 100,
+      spent: charged.find((e) => e.memberId === first.node.memberId)!.epsilon,
+    });
   }, 180_000);
 });
 
