@@ -26,7 +26,9 @@ const RunFlags = z.object({
     .string()
     .transform((s) => s.split(',').map((m) => m.trim()))
     .optional(),
-  dp: z.enum(['off', 'central'], { error: 'must be off or central' }).optional(),
+  dp: z
+    .enum(['off', 'central', 'distributed'], { error: 'must be off, central or distributed' })
+    .optional(),
   epsilon: z
     .string()
     .regex(/^(inf|[0-9.eE+-]+)$/, 'must be a number or inf')
@@ -117,8 +119,11 @@ export function registerRunCommand(program: Command): void {
     .option('--stores <n>', 'number of shops (default 5)')
     .option('--rounds <r>', 'federated training rounds (default 5)')
     .option('--models <list>', 'comma-separated: demand,recommendation,fraud (default all)')
-    .option('--dp <mode>', 'off | central (default off)')
-    .option('--epsilon <e>', 'target ε over all rounds with --dp central; inf = no DP (default 8)')
+    .option('--dp <mode>', 'off | central | distributed (default off)')
+    .option(
+      '--epsilon <e>',
+      'target ε over all rounds with --dp central|distributed; inf = no DP (default 8)',
+    )
     .option('--dropout <f>', 'fraction of shops offline in each round (default 0)')
     .option('--seed <s>', 'experiment seed (default 1)')
     .option('--epochs <e>', 'local epochs per round (default 1)')

@@ -22,7 +22,7 @@ describe('experiment config', () => {
     [{ models: ['demand', 'weather'] }, 'config.models.1'],
     [{ training: { epochs: 0 } }, 'config.training.epochs: must be ≥ 1'],
     [{ data: { source: 'canonical' } }, 'config.data.dir'],
-    [{ dp: 'distributed' }, 'config.dp'],
+    [{ dp: 'laplace' }, 'config.dp'],
     [{ roundz: 3 }, 'config'],
   ])('rejects %j naming the field', (raw, message) => {
     expect(() => parseExperimentConfig(raw)).toThrow(UsageError);

@@ -36,6 +36,8 @@ const CanonicalDataSchema = z
  *
  * - `dp: 'central'` calibrates the noise multiplier so that `rounds` rounds at sampling rate 1
  *   spend `epsilon` at the model's δ (member-level, RDP accountant, the coordinator's own).
+ *   `'distributed'` asks for the same noise, added by the members as Skellam before masking
+ *   (the coordinator never sees a noise-free sum); the ledger's ε is the Skellam mechanism's.
  * - `dropout`: each round, `round(dropout · stores)` nodes chosen by the seed skip the round (they
  *   do not poll), so the advertise stage closes at `stageTimeoutMs` with the survivors.
  * - `thresholdFraction`: SecAgg's share threshold t as a fraction of each share set (> ½); lower
@@ -58,8 +60,8 @@ export const ExperimentConfigSchema = z
       .min(1, 'needs at least one model')
       .refine((m) => new Set(m).size === m.length, 'lists a model twice')
       .default([...MODEL_KINDS]),
-    dp: z.enum(['off', 'central']).default('off'),
-    /** Target ε over all `rounds` (member-level); `Infinity` ≡ no noise. Used with `dp: central`. */
+    dp: z.enum(['off', 'central', 'distributed']).default('off'),
+    /** Target ε over all `rounds` (member-level); `Infinity` ≡ no noise. Used with DP on. */
     epsilon: z.number().positive('must be > 0').default(8),
     delta: z.number().positive().max(0.1).default(1e-5),
     clipNorm: z.number().positive().optional(),

@@ -64,7 +64,7 @@ async function runSection(r: ExperimentResults): Promise<string> {
   const out: string[] = [];
   out.push(
     `<p>${esc(data)} · ${r.shops.length} shops · ${c.rounds} rounds × ${c.training.epochs} local epoch(s) · ` +
-      `DP ${c.dp === 'off' ? 'off' : `central, target ε = ${c.epsilon} (δ = ${c.delta}, unit: member)`} · ` +
+      `DP ${c.dp === 'off' ? 'off' : `${c.dp}, target ε = ${c.epsilon} (δ = ${c.delta}, unit: member)`} · ` +
       `dropout ${pct(c.dropout)} per round · ${r.malicious.length ? `malicious: ${r.malicious.map(esc).join(', ')} (${c.malicious.attack}${c.malicious.attack === 'scale' ? ` ×${c.malicious.factor}` : ''})` : 'no malicious member'} · threshold ${fmt(c.thresholdFraction, 3)} · seed ${r.seed} · ` +
       `wall time ${fmt(r.timing.wallSeconds, 1)} s · TF.js backend ${esc(r.versions.tfBackend)} · peak RSS ${r.timing.peakRssMb} MB</p>`,
   );
@@ -118,7 +118,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
   const privacy =
     p.mode === 'off'
       ? 'no differential privacy (ε = ∞)'
-      : `central DP, privacy unit <b>${p.unit}</b>: target ε = ${fmt(p.epsilonTarget, 2)}, ε spent (ledger, largest member) = <b>${fmt(p.epsilonSpent, 3)}</b> at δ = ${p.delta}, noise multiplier ${fmt(p.noiseMultiplier, 3)}, clip norm ${p.clipNorm}`;
+      : `${p.mode} DP${p.mode === 'distributed' ? ' (Skellam noise added by the members before masking)' : ''}, privacy unit <b>${p.unit}</b>: target ε = ${fmt(p.epsilonTarget, 2)}, ε spent (ledger, largest member) = <b>${fmt(p.epsilonSpent, 3)}</b> at δ = ${p.delta}, noise multiplier ${fmt(p.noiseMultiplier, 3)}, clip norm ${p.clipNorm}`;
   const ref = (arm: string, label: string) => ({
     arm: arm.startsWith('baseline:') ? 'baseline' : arm,
     label,

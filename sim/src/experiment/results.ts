@@ -98,7 +98,7 @@ export const ModelResultSchema = z.object({
     gapToCentralized: z.number().nullable(),
   }),
   privacy: z.object({
-    mode: z.enum(['off', 'central']),
+    mode: z.enum(['off', 'central', 'distributed']),
     /** Always `member`: member-level DP over rounds (DESIGN §6). */
     unit: z.literal('member'),
     epsilonTarget: z.number().nullable(),

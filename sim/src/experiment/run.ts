@@ -120,7 +120,7 @@ export function architectureOf(cfg: ExperimentConfig, kind: ModelKind): Architec
 export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
   const clipNorm = clipNormOf(cfg);
   const noiseMultiplier =
-    cfg.dp === 'central'
+    cfg.dp !== 'off'
       ? calibrateNoiseMultiplier({
           targetEpsilon: cfg.epsilon,
           samplingRate: 1,
@@ -138,7 +138,7 @@ export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
       noiseMultiplier,
       delta: cfg.delta,
       // Room above the target so accountant rounding never refuses the last round.
-      epsilonBudget: cfg.dp === 'central' ? cfg.epsilon * 1.25 : 1e6,
+      epsilonBudget: cfg.dp !== 'off' ? cfg.epsilon * 1.25 : 1e6,
     },
     secagg: { thresholdFraction: cfg.thresholdFraction, minClients: 2 },
     samplingRate: 1,
@@ -350,7 +350,7 @@ async function runModel(
     privacy: {
       mode: cfg.dp,
       unit: 'member',
-      epsilonTarget: cfg.dp === 'central' ? cfg.epsilon : null,
+      epsilonTarget: cfg.dp !== 'off' ? cfg.epsilon : null,
       noiseMultiplier: modelConfig.dp.noiseMultiplier,
       delta: cfg.delta,
       clipNorm: modelConfig.dp.clipNorm,
