@@ -34,6 +34,8 @@ const RunFlags = z.object({
     .regex(/^(inf|[0-9.eE+-]+)$/, 'must be a number or inf')
     .optional(),
   dropout: num.optional(),
+  stragglers: num.optional(),
+  stragglerDelayMs: num.int('must be an integer').optional(),
   seed: num.int('must be an integer').optional(),
   epochs: num.int('must be an integer').optional(),
   stageTimeoutMs: num.int('must be an integer').optional(),
@@ -68,6 +70,13 @@ async function configFrom(f: z.infer<typeof RunFlags>): Promise<ExperimentConfig
   if (f.epsilon === 'inf') cfg.dp = 'off';
   else if (f.epsilon !== undefined) cfg.epsilon = Number(f.epsilon);
   if (f.dropout !== undefined) cfg.dropout = f.dropout;
+  if (f.stragglers !== undefined || f.stragglerDelayMs !== undefined) {
+    cfg.stragglers = {
+      ...(cfg.stragglers as Record<string, unknown> | undefined),
+      ...(f.stragglers === undefined ? {} : { fraction: f.stragglers }),
+      ...(f.stragglerDelayMs === undefined ? {} : { delayMs: f.stragglerDelayMs }),
+    };
+  }
   if (f.seed !== undefined) cfg.seed = f.seed;
   if (f.stageTimeoutMs !== undefined) cfg.stageTimeoutMs = f.stageTimeoutMs;
   if (f.malicious !== undefined || f.attack !== undefined) {
@@ -125,6 +134,8 @@ export function registerRunCommand(program: Command): void {
       'target ε over all rounds with --dp central|distributed; inf = no DP (default 8)',
     )
     .option('--dropout <f>', 'fraction of shops offline in each round (default 0)')
+    .option('--stragglers <f>', 'fraction of shops that start each round late (default 0)')
+    .option('--straggler-delay-ms <ms>', 'how late stragglers start (default 5000)')
     .option('--seed <s>', 'experiment seed (default 1)')
     .option('--epochs <e>', 'local epochs per round (default 1)')
     .option(

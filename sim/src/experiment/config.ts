@@ -66,6 +66,18 @@ export const ExperimentConfigSchema = z
     delta: z.number().positive().max(0.1).default(1e-5),
     clipNorm: z.number().positive().optional(),
     dropout: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
+    /**
+     * Stragglers: each round `round(fraction · stores)` of the online shops (chosen by the seed)
+     * start `delayMs` late, as a slow or busy shop. Within the stage timeout the round waits for
+     * them; beyond it they miss the advertise stage, decline the round as late, and it goes on.
+     */
+    stragglers: z
+      .object({
+        fraction: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
+        delayMs: int(0, 3_600_000).default(5_000),
+      })
+      .strict()
+      .default({ fraction: 0, delayMs: 5_000 }),
     thresholdFraction: z
       .number()
       .gt(0.5, 'must be in (0.5, 1]')

@@ -11,6 +11,8 @@ export interface RoundOutcome {
   readonly resultVersion: number | null;
   readonly error: string | null;
   readonly dropped: readonly string[];
+  /** Store ids of the online shops that started late this round (straggler injection). */
+  readonly stragglers: readonly string[];
   readonly survivors: number | null;
   readonly refusals: number;
   readonly errors: number;
@@ -27,7 +29,7 @@ const RUN_OPTIONS = { channelPollMs: 5_000, initialBackoffMs: 200, maxBackoffMs:
  * the round, then every node that is not dropped this round runs its client loop once (poll, take
  * part — consent, budget, train, clip, secure aggregation over HTTP — and wait for the release).
  * Dropped nodes do not poll at all, as a shop that is offline; the coordinator's stage deadline
- * then closes the advertise stage with the survivors. Each node's random source is re-seeded from
+ * then closes the advertise stage with the survivors. Stragglers poll `stragglers.delayMs` late. Each node's random source is re-seeded from
  * (seed, node, model, round) first, so a round's draws never depend on earlier rounds' timing.
  *
  * @example
@@ -35,7 +37,14 @@ const RUN_OPTIONS = { channelPollMs: 5_000, initialBackoffMs: 200, maxBackoffMs:
  */
 export async function runRound(
   coop: SimCooperative,
-  o: { modelId: string; kind: ModelKind; round: number; seed: number; dropout: number },
+  o: {
+    modelId: string;
+    kind: ModelKind;
+    round: number;
+    seed: number;
+    dropout: number;
+    stragglers?: { fraction: number; delayMs: number };
+  },
 ): Promise<RoundOutcome> {
   const started = performance.now();
   const n = coop.nodes.length;
@@ -47,10 +56,20 @@ export async function runRound(
     ),
   );
   const dropped = coop.nodes.filter((x) => drop.has(x.index)).map((x) => x.shop.storeId);
+  const online = coop.nodes.filter((x) => !drop.has(x.index));
+  const late = new Set(
+    sampleIndices(
+      seededRandom(deriveSeed(o.seed, 'straggler', o.kind, o.round)),
+      online.length,
+      Math.min(online.length, Math.round((o.stragglers?.fraction ?? 0) * n)),
+    ).map((i) => online[i]!.index),
+  );
+  const stragglers = online.filter((x) => late.has(x.index)).map((x) => x.shop.storeId);
   for (const x of coop.nodes) x.random.reseed(deriveSeed(o.seed, 'node', x.index, o.kind, o.round));
   const base = {
     round: o.round,
     dropped,
+    stragglers,
     seconds: 0,
   };
   let roundId: string;
@@ -73,8 +92,13 @@ export async function runRound(
     };
   }
   const counts = { refusals: 0, errors: 0, clipped: 0 };
-  const active = coop.nodes.filter((x) => !drop.has(x.index));
-  await Promise.all(active.map((x) => runOnce(x, roundId, counts)));
+  const delayMs = o.stragglers?.delayMs ?? 0;
+  await Promise.all(
+    online.map(async (x) => {
+      if (late.has(x.index)) await new Promise((r) => setTimeout(r, delayMs));
+      await runOnce(x, roundId, counts);
+    }),
+  );
   const r = await waitForRound(coop, roundId);
   const model = (await retryUnanswered(() => coop.admin.models.list.query())).find(
     (m) => m.id === o.modelId,

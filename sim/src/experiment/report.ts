@@ -65,7 +65,7 @@ async function runSection(r: ExperimentResults): Promise<string> {
   out.push(
     `<p>${esc(data)} · ${r.shops.length} shops · ${c.rounds} rounds × ${c.training.epochs} local epoch(s) · ` +
       `DP ${c.dp === 'off' ? 'off' : `${c.dp}, target ε = ${c.epsilon} (δ = ${c.delta}, unit: member)`} · ` +
-      `dropout ${pct(c.dropout)} per round · ${r.malicious.length ? `malicious: ${r.malicious.map(esc).join(', ')} (${c.malicious.attack}${c.malicious.attack === 'scale' ? ` ×${c.malicious.factor}` : ''})` : 'no malicious member'} · threshold ${fmt(c.thresholdFraction, 3)} · seed ${r.seed} · ` +
+      `dropout ${pct(c.dropout)} per round · ${c.stragglers.fraction > 0 ? `stragglers ${pct(c.stragglers.fraction)} (${c.stragglers.delayMs} ms late) · ` : ''}${r.malicious.length ? `malicious: ${r.malicious.map(esc).join(', ')} (${c.malicious.attack}${c.malicious.attack === 'scale' ? ` ×${c.malicious.factor}` : ''})` : 'no malicious member'} · threshold ${fmt(c.thresholdFraction, 3)} · seed ${r.seed} · ` +
       `wall time ${fmt(r.timing.wallSeconds, 1)} s · TF.js backend ${esc(r.versions.tfBackend)} · peak RSS ${r.timing.peakRssMb} MB</p>`,
   );
   out.push(
@@ -152,7 +152,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
 <table><tr><th>arm</th>${head}<th>shops</th></tr>${rows}</table>
 <p>Federated (final) vs local-only: better on ${cmp.shopsFederatedBeatsLocal} of ${cmp.shopsCompared} shops, median relative gain ${pct(cmp.medianGainOverLocal)}; gap to centralized on the median shop ${pct(cmp.gapToCentralized)}. Best round by validation: ${m.bestRound ?? '—'}.</p>
 <p>Privacy: ${privacy}.</p>
-<p>Rounds: ${m.cost.roundsDone} done, ${m.cost.roundsFailed} not done${failed.length ? ` (${failed.map((x) => `round ${x.round}: ${esc(x.error ?? x.status)}`).join('; ')})` : ''}; dropped per round: ${m.rounds.map((x) => x.dropped.length).join(', ')}; traffic ${fmt(m.cost.bytesUp / 1e6, 2)} MB up, ${fmt(m.cost.bytesDown / 1e6, 2)} MB down.</p>
+<p>Rounds: ${m.cost.roundsDone} done, ${m.cost.roundsFailed} not done${failed.length ? ` (${failed.map((x) => `round ${x.round}: ${esc(x.error ?? x.status)}`).join('; ')})` : ''}; dropped per round: ${m.rounds.map((x) => x.dropped.length).join(', ')}; late per round: ${m.rounds.map((x) => x.stragglers.length).join(', ')}; traffic ${fmt(m.cost.bytesUp / 1e6, 2)} MB up, ${fmt(m.cost.bytesDown / 1e6, 2)} MB down.</p>
 <div class="charts">${await chart(roundSpec)}${shopRows.length ? await chart(perShopChart(main, shopRows)) : ''}</div>`;
 }
 

@@ -48,6 +48,8 @@ export const RoundResultSchema = z.object({
   error: z.string().nullable(),
   /** Store ids of the nodes the simulator kept offline this round (dropout injection). */
   dropped: z.array(z.string()),
+  /** Store ids of the online nodes the simulator started late this round (straggler injection). */
+  stragglers: z.array(z.string()).default([]),
   /** Members whose updates were aggregated (from the coordinator's model metrics). */
   survivors: z.number().int().nullable(),
   /** Node refusals and errors seen this round (consent, budget, no data, …). */

@@ -203,6 +203,7 @@ async function runModel(
       round: r,
       seed: cfg.seed,
       dropout: cfg.dropout,
+      stragglers: cfg.stragglers,
     });
     let perShop: (MetricValues | null)[] = datas.map(() => null);
     let validationMain: number | null = null;
@@ -218,6 +219,7 @@ async function runModel(
       resultVersion: o.resultVersion,
       error: o.error,
       dropped: [...o.dropped],
+      stragglers: [...o.stragglers],
       survivors: o.survivors,
       refusals: o.refusals,
       errors: o.errors,
