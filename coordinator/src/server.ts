@@ -14,6 +14,8 @@ import { scheduleTick } from './services/schedule';
 
 export interface RunningCoordinator {
   url: string;
+  /** Answers a request in-process, exactly as over HTTP (the simulator's in-memory transport). */
+  fetch(url: URL, init: RequestInit): Promise<Response>;
   ctx: CoordinatorContext;
   rounds: RoundHost;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Runni
 
   return {
     url,
+    fetch: async (u, init) => app.fetch(new Request(u, init)),
     ctx,
     rounds,
     close: async () => {

@@ -1,5 +1,5 @@
 export { NodeClient, CoordinatorHttpError, fetchWithRetry, weightsDigest } from './node-client';
-export type { NodeClientOptions, RetryPolicy } from './node-client';
+export type { NodeClientOptions, RetryPolicy, Transport } from './node-client';
 export { adminClient, loginAdmin } from './admin-client';
 export type { AdminClient } from './admin-client';
 export type { AppRouter } from '../http/router';

@@ -91,8 +91,16 @@ export async function fetchWithRetry(
   }
 }
 
+/**
+ * How requests reach the coordinator: `fetch` over HTTP by default; the simulator passes the
+ * coordinator's own request handler to run a cooperative in one process without sockets.
+ */
+export type Transport = (url: URL, init: RequestInit) => Promise<Response>;
+
 export interface NodeClientOptions {
   url: string;
+  /** Default: HTTP (`fetch`). */
+  transport?: Transport;
   memberId: string;
   identity: KeyPair;
   /** The coordinator's public key, pinned at joining. */
@@ -104,13 +112,19 @@ export interface NodeClientOptions {
 
 export class NodeClient {
   readonly trpc;
-  readonly #o: Required<Omit<NodeClientOptions, 'onRetry'>> & {
+  readonly #o: Required<Omit<NodeClientOptions, 'onRetry' | 'transport'>> & {
+    transport: Transport;
     retry: RetryPolicy;
     onRetry?: NodeClientOptions['onRetry'];
   };
 
   constructor(o: NodeClientOptions) {
-    this.#o = { ...o, retry: { ...DEFAULT_RETRY, ...o.retry }, random: o.random ?? systemRandom() };
+    this.#o = {
+      ...o,
+      transport: o.transport ?? ((url, init) => fetch(url, init)),
+      retry: { ...DEFAULT_RETRY, ...o.retry },
+      random: o.random ?? systemRandom(),
+    };
     this.trpc = createTRPCClient<AppRouter>({
       links: [
         httpLink({
@@ -133,8 +147,24 @@ export class NodeClient {
   static async join(
     url: string,
     input: { invite: string; name: string; identity: KeyPair; profile?: Record<string, unknown> },
+    transport?: Transport,
   ): Promise<{ memberId: string; status: string; coordinatorKey: Uint8Array }> {
-    const anon = createTRPCClient<AppRouter>({ links: [httpLink({ url: `${url}/trpc` })] });
+    const anon = createTRPCClient<AppRouter>({
+      links: [
+        httpLink({
+          url: `${url}/trpc`,
+          ...(transport
+            ? {
+                fetch: ((input: string | URL | Request, init?: RequestInit) =>
+                  transport(
+                    new URL(input instanceof Request ? input.url : String(input)),
+                    init ?? {},
+                  )) as typeof fetch,
+              }
+            : {}),
+        }),
+      ],
+    });
     const info = await anon.info.query();
     const coordinatorKey = Uint8Array.from(Buffer.from(info.publicKey, 'hex'));
     if (fingerprint(coordinatorKey) !== parseInvite(input.invite).fingerprint) {
@@ -177,7 +207,7 @@ export class NodeClient {
           this.#o.identity.privateKey,
           this.#o.random,
         );
-        return fetch(url, {
+        return this.#o.transport(url, {
           ...init,
           method,
           headers: { ...(init?.headers as Record<string, string>), ...headers },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { KeyPair, NodeId, RandomSource } from '@coopfl/protocol';
 import { cryptoReady, nodeId, systemRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
-import type { Consent, RetryPolicy } from '@coopfl/coordinator/client';
+import type { Consent, RetryPolicy, Transport } from '@coopfl/coordinator/client';
 import { NodeClient, allowsModel } from '@coopfl/coordinator/client';
 import { CoopNodeError, isCoopNodeError } from '../errors';
 import type { ModelRuntime } from '../models/types';
@@ -58,6 +58,8 @@ export interface InitNodeOptions {
    * and tests with in-memory stores); the caller keeps it open and closes it.
    */
   readonly store?: OpenedStore;
+  /** How requests reach the coordinator (default HTTP; the simulator's in-memory transport). */
+  readonly transport?: Transport;
 }
 
 /** What {@link initNode} did. */
@@ -108,7 +110,11 @@ export async function initNode(o: InitNodeOptions): Promise<InitNodeResult> {
   try {
     await checkStoreSource(store.db, viewsOf(checked));
     const identity = await loadOrCreateIdentity(store.db);
-    const joined = await joinWithRetry(url, { invite: o.invite, name: o.name, identity });
+    const joined = await joinWithRetry(
+      url,
+      { invite: o.invite, name: o.name, identity },
+      o.transport,
+    );
     const config = draft(joined.coordinatorKey, joined.memberId);
     await saveNodeConfig(o.dir, config);
     return {
@@ -132,6 +138,8 @@ export interface OpenNodeOptions {
   readonly roundRetry?: Partial<RetryPolicy>;
   /** An already open node database (see {@link InitNodeOptions.store}); not closed by `close`. */
   readonly store?: OpenedStore;
+  /** How requests reach the coordinator (see {@link InitNodeOptions.transport}). */
+  readonly transport?: Transport;
 }
 
 /** Membership and local state, as `coopfl-node status` shows it. */
@@ -247,6 +255,7 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
   const clientOf = (retry: Partial<RetryPolicy>) =>
     new NodeClient({
       url: config.coordinatorUrl,
+      ...(opts.transport ? { transport: opts.transport } : {}),
       memberId,
       identity,
       coordinatorKey,
@@ -398,10 +407,11 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
 async function joinWithRetry(
   url: string,
   input: Parameters<typeof NodeClient.join>[1],
+  transport?: Transport,
 ): Promise<Awaited<ReturnType<typeof NodeClient.join>>> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await NodeClient.join(url, input);
+      return await NodeClient.join(url, input, transport);
     } catch (err) {
       const e = coordinatorError(err, 'joining');
       const answered = (err as { data?: { httpStatus?: number } | null }).data?.httpStatus;

@@ -34,6 +34,7 @@ const RunFlags = z.object({
     .regex(/^(inf|[0-9.eE+-]+)$/, 'must be a number or inf')
     .optional(),
   dropout: num.optional(),
+  transport: z.enum(['http', 'memory'], { error: 'must be http or memory' }).optional(),
   stragglers: num.optional(),
   stragglerDelayMs: num.int('must be an integer').optional(),
   seed: num.int('must be an integer').optional(),
@@ -70,6 +71,7 @@ async function configFrom(f: z.infer<typeof RunFlags>): Promise<ExperimentConfig
   if (f.epsilon === 'inf') cfg.dp = 'off';
   else if (f.epsilon !== undefined) cfg.epsilon = Number(f.epsilon);
   if (f.dropout !== undefined) cfg.dropout = f.dropout;
+  if (f.transport) cfg.transport = f.transport;
   if (f.stragglers !== undefined || f.stragglerDelayMs !== undefined) {
     cfg.stragglers = {
       ...(cfg.stragglers as Record<string, unknown> | undefined),
@@ -134,6 +136,10 @@ export function registerRunCommand(program: Command): void {
       'target ε over all rounds with --dp central|distributed; inf = no DP (default 8)',
     )
     .option('--dropout <f>', 'fraction of shops offline in each round (default 0)')
+    .option(
+      '--transport <t>',
+      'http: nodes reach the coordinator over HTTP on 127.0.0.1 (default); memory: in-process',
+    )
     .option('--stragglers <f>', 'fraction of shops that start each round late (default 0)')
     .option('--straggler-delay-ms <ms>', 'how late stragglers start (default 5000)')
     .option('--seed <s>', 'experiment seed (default 1)')

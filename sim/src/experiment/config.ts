@@ -54,6 +54,8 @@ export const ExperimentConfigSchema = z
       .discriminatedUnion('source', [SyntheticDataSchema, CanonicalDataSchema])
       .default(() => SyntheticDataSchema.parse({ source: 'synthetic' })),
     stores: int(2, 1000).default(5),
+    /** How nodes reach the coordinator: real HTTP on 127.0.0.1, or its handler in-process. */
+    transport: z.enum(['http', 'memory']).default('http'),
     rounds: int(1, 1000).default(5),
     models: z
       .array(z.enum(MODEL_KINDS))

@@ -123,6 +123,12 @@ export async function startCooperative(
     /** The model runtimes of node `index` (malicious members get wrapped ones). */
     runtimes: (index: number) => Partial<Record<ModelKind, ModelRuntime>>;
     onNode?: (done: number, total: number) => void;
+    /**
+     * `http` (default): nodes reach the coordinator over HTTP on 127.0.0.1, as in production.
+     * `memory`: through the coordinator's request handler in-process (the same routes, auth and
+     * codecs, no sockets).
+     */
+    transport?: 'http' | 'memory';
   },
 ): Promise<SimCooperative> {
   const coordinator = await startCoordinator(
@@ -149,6 +155,10 @@ export async function startCooperative(
   };
   try {
     coordinator.ctx.random = seededRandom(deriveSeed(o.seed, 'coordinator'));
+    const transport =
+      o.transport === 'memory'
+        ? { transport: (u: URL, init: RequestInit) => coordinator.fetch(u, init) }
+        : {};
     await createAdmin(coordinator.ctx, ADMIN);
     const { client: admin, token } = await loginAdmin(
       coordinator.url,
@@ -169,13 +179,14 @@ export async function startCooperative(
         name: `Shop ${shop.storeId}`.slice(0, 100),
         storeDb: MEMORY_STORE,
         store,
+        ...transport,
       });
       if (joined.status !== 'approved') {
         await retryUnanswered(() => admin.members.approve.mutate({ memberId: joined.memberId }));
       }
       const random = new ReseedableRandom(deriveSeed(o.seed, 'node', index));
       const runtimes = cachedPrepare(o.runtimes(index));
-      const node = await openNode(dir, { store, random, runtimes });
+      const node = await openNode(dir, { store, random, runtimes, ...transport });
       slot.node = node;
       const csv = join(dir, 'csv');
       await shop.write(csv);

@@ -13,3 +13,16 @@ describe('coopfl-sim run: reproducibility', () => {
     expect(stripTiming(other)).not.toEqual(stripTiming(a));
   }, 120_000);
 });
+
+describe('coopfl-sim run --transport memory', () => {
+  it('gives the same results as over HTTP: the same coordinator routes, only without sockets', async () => {
+    const cfg = { ...TINY, models: ['fraud' as const] };
+    const http = stripTiming(JSON.parse(JSON.stringify(await runExperiment(cfg))));
+    const memory = stripTiming(
+      JSON.parse(JSON.stringify(await runExperiment({ ...cfg, transport: 'memory' }))),
+    ) as { config: { transport: string }; models: { rounds: { survivors: number }[] }[] };
+    expect(memory.config.transport).toBe('memory');
+    expect(memory.models[0]!.rounds.map((r) => r.survivors)).toEqual([3, 3]);
+    expect({ ...memory, config: { ...memory.config, transport: 'http' } }).toEqual(http);
+  }, 120_000);
+});

@@ -65,7 +65,7 @@ async function runSection(r: ExperimentResults): Promise<string> {
   out.push(
     `<p>${esc(data)} · ${r.shops.length} shops · ${c.rounds} rounds × ${c.training.epochs} local epoch(s) · ` +
       `DP ${c.dp === 'off' ? 'off' : `${c.dp}, target ε = ${c.epsilon} (δ = ${c.delta}, unit: member)`} · ` +
-      `dropout ${pct(c.dropout)} per round · ${c.stragglers.fraction > 0 ? `stragglers ${pct(c.stragglers.fraction)} (${c.stragglers.delayMs} ms late) · ` : ''}${r.malicious.length ? `malicious: ${r.malicious.map(esc).join(', ')} (${c.malicious.attack}${c.malicious.attack === 'scale' ? ` ×${c.malicious.factor}` : ''})` : 'no malicious member'} · threshold ${fmt(c.thresholdFraction, 3)} · seed ${r.seed} · ` +
+      `${c.transport === 'memory' ? 'in-process transport' : 'HTTP on 127.0.0.1'} · dropout ${pct(c.dropout)} per round · ${c.stragglers.fraction > 0 ? `stragglers ${pct(c.stragglers.fraction)} (${c.stragglers.delayMs} ms late) · ` : ''}${r.malicious.length ? `malicious: ${r.malicious.map(esc).join(', ')} (${c.malicious.attack}${c.malicious.attack === 'scale' ? ` ×${c.malicious.factor}` : ''})` : 'no malicious member'} · threshold ${fmt(c.thresholdFraction, 3)} · seed ${r.seed} · ` +
       `wall time ${fmt(r.timing.wallSeconds, 1)} s · TF.js backend ${esc(r.versions.tfBackend)} · peak RSS ${r.timing.peakRssMb} MB</p>`,
   );
   out.push(

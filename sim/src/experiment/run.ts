@@ -80,6 +80,7 @@ export async function runExperiment(
   const coop = await startCooperative(shops, {
     seed: cfg.seed,
     runtimes: (i) => (bad.has(i) ? evil : honest),
+    transport: cfg.transport,
     onNode: (done, total) => opts.onProgress?.({ phase: 'nodes', done, total }),
   });
   const setupSeconds = (performance.now() - t0) / 1000;
