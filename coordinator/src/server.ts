@@ -11,6 +11,7 @@ import { RoundHost } from './rounds/host';
 import { listModels } from './services/models';
 import { pruneNonces } from './services/node-auth';
 import { scheduleTick } from './services/schedule';
+import { benchmarkScheduleTick } from './services/benchmarks';
 
 export interface RunningCoordinator {
   url: string;
@@ -70,10 +71,13 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Runni
   schedule?.unref();
   // The schedule an admin sets in the dashboard (stored in the database, so every coordinator
   // sharing it sees the same; a round already in progress is never doubled).
-  const dashboardSchedule = setInterval(
-    () => void scheduleTick(ctx, (input) => rounds.start(input)).catch(() => undefined),
-    15_000,
-  );
+  const dashboardSchedule = setInterval(() => {
+    void scheduleTick(ctx, (input) => rounds.start(input)).catch(() => undefined);
+    // The monthly benchmark (benchmark settings' `monthlyOnDay`).
+    void benchmarkScheduleTick(ctx, (input) => rounds.startBenchmark(input, 'schedule')).catch(
+      () => undefined,
+    );
+  }, 15_000);
   dashboardSchedule.unref();
 
   return {

@@ -70,6 +70,11 @@ export const BenchmarkSettingsSchema = z.object({
     .min(100)
     .max(24 * 3600_000)
     .default(120_000),
+  /**
+   * On this day of each month (UTC) the coordinator runs the cooperative's benchmark of the
+   * month before, all KPIs, with these settings; null: runs are started by hand only.
+   */
+  monthlyOnDay: z.number().int().min(1).max(28).nullable().default(null),
 });
 export type BenchmarkSettings = z.infer<typeof BenchmarkSettingsSchema>;
 export type BenchmarkSettingsInput = z.input<typeof BenchmarkSettingsSchema>;
@@ -499,3 +504,62 @@ export async function benchmarkHistory(
     release: r.release as unknown as KpiRelease,
   }));
 }
+
+/** `YYYY-MM` of the month before `now` (UTC). */
+export function previousMonth(now: Date): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/** How long a scheduled run that failed to start or to finish waits before it is tried again. */
+export const SCHEDULE_RETRY_MS = 3600_000;
+
+/**
+ * The monthly benchmark schedule (`monthlyOnDay`): from that day on, if the month before has no
+ * cooperative-wide benchmark run yet (running or released), starts one. A run that failed, or a
+ * start the coordinator refused (e.g. too few members consent), is tried again an hour later.
+ * Returns the period started, if any.
+ *
+ * @example
+ * setInterval(() => void benchmarkScheduleTick(ctx, (i) => host.startBenchmark(i, 'schedule')), 15_000);
+ */
+export async function benchmarkScheduleTick(
+  ctx: CoordinatorContext,
+  start: (input: BenchmarkRunInput) => Promise<unknown>,
+): Promise<string | null> {
+  const settings = await getBenchmarkSettings(ctx);
+  const now = ctx.now();
+  if (settings.monthlyOnDay === null || now.getUTCDate() < settings.monthlyOnDay) return null;
+  const period = previousMonth(now);
+  const recent = await ctx.db
+    .select({ status: rounds.status, config: rounds.config, createdAt: rounds.createdAt })
+    .from(rounds)
+    .where(eq(rounds.kind, 'benchmark'))
+    .orderBy(desc(rounds.createdAt))
+    .limit(200);
+  const runs = recent.filter((r) => {
+    const b = (r.config as unknown as RoundConfig).benchmark;
+    return b?.period === period && peerGroupLabel(b.peerGroup) === 'cooperative';
+  });
+  if (runs.some((r) => r.status !== 'failed')) return null;
+  const lastTry = Math.max(
+    runs[0]?.createdAt.getTime() ?? 0,
+    refusals.get(ctx.db)?.get(period)?.getTime() ?? 0,
+  );
+  if (now.getTime() - lastTry < SCHEDULE_RETRY_MS) return null;
+  try {
+    await start({ period });
+    return period;
+  } catch (err) {
+    if (!refusals.has(ctx.db)) refusals.set(ctx.db, new Map());
+    refusals.get(ctx.db)!.set(period, now);
+    ctx.log.warn({ period, reason: (err as Error).message }, 'scheduled benchmark not started');
+    return null;
+  }
+}
+
+/**
+ * When a scheduled start was last refused, per coordinator and period (in memory: a restarted
+ * coordinator simply tries again).
+ */
+const refusals = new WeakMap<object, Map<string, Date>>();

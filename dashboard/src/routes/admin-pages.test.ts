@@ -305,19 +305,21 @@ describe('admin pages (server side, real coordinator)', () => {
       minContributors: '7',
       bins: '12',
       confidence: '0.9',
-      mode: 'distributed',
+      dpMode: 'distributed',
       epsilonPerRun: '3',
-      epsilonBudget: '30',
-      stageTimeoutSeconds: '45',
+      budget: '30',
+      timeoutSeconds: '45',
+      monthlyOnDay: '3',
     };
     for (const [field, v] of [
       ['minContributors', '1'],
       ['bins', '65'],
       ['confidence', '1'],
-      ['mode', 'loud'],
+      ['dpMode', 'loud'],
       ['epsilonPerRun', '0'],
-      ['epsilonBudget', 'x'],
-      ['stageTimeoutSeconds', '0'],
+      ['budget', 'x'],
+      ['timeoutSeconds', '0'],
+      ['monthlyOnDay', '31'],
     ] as const) {
       const f = await failure(() =>
         settings.actions.benchmarks(
@@ -339,6 +341,7 @@ describe('admin pages (server side, real coordinator)', () => {
       confidence: 0.9,
       dp: { mode: 'distributed', epsilonPerRun: 3, delta: 1e-5, epsilonBudget: 30 },
       stageTimeoutMs: 45_000,
+      monthlyOnDay: 3,
     });
 
     // Adding a model: fields named; a duplicate id is refused by the coordinator, naming the id.

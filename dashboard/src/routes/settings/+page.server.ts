@@ -63,10 +63,22 @@ const BenchmarkForm = z.object({
     .max(10_000, 'at most 10000'),
   bins: num('the bins').int('a whole number').min(2, 'at least 2').max(64, 'at most 64'),
   confidence: num('the confidence').gt(0.5, 'must be above 0.5').lt(1, 'must be below 1'),
-  mode: DP_FIELDS.mode,
+  dpMode: DP_FIELDS.mode,
   epsilonPerRun: num('ε per run').positive('must be above 0').max(100, 'at most 100'),
-  epsilonBudget: DP_FIELDS.epsilonBudget,
-  stageTimeoutSeconds: num('the timeout').min(0.1, 'at least 0.1').max(86_400, 'at most a day'),
+  budget: DP_FIELDS.epsilonBudget,
+  timeoutSeconds: num('the timeout').min(0.1, 'at least 0.1').max(86_400, 'at most a day'),
+  monthlyOnDay: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? null : Number(v)))
+    .pipe(
+      z
+        .number({ error: 'a day of the month' })
+        .int('a whole day')
+        .min(1, 'from 1')
+        .max(28, 'at most 28 (every month has it)')
+        .nullable(),
+    ),
 });
 
 export const actions = {
@@ -84,12 +96,13 @@ export const actions = {
         bins: f.bins,
         confidence: f.confidence,
         dp: {
-          mode: f.mode,
+          mode: f.dpMode,
           epsilonPerRun: f.epsilonPerRun,
           delta: current.dp.delta,
-          epsilonBudget: f.epsilonBudget,
+          epsilonBudget: f.budget,
         },
-        stageTimeoutMs: Math.round(f.stageTimeoutSeconds * 1000),
+        stageTimeoutMs: Math.round(f.timeoutSeconds * 1000),
+        monthlyOnDay: f.monthlyOnDay,
       });
     }, 'minContributors');
     if (!r.ok) return r.failure;
