@@ -5,7 +5,8 @@ import { startCoordinator } from '../server';
 import type { AdminClient } from '../client';
 import { bootstrapFleet } from '../testing/fleet';
 import type { FleetNode } from '../testing/fleet';
-import { SCHEDULE_RETRY_MS, benchmarkScheduleTick, previousMonth } from './benchmarks';
+import { previousMonth } from '@coopfl/protocol/benchmarks';
+import { SCHEDULE_RETRY_MS, benchmarkScheduleTick } from './benchmarks';
 
 describe('monthly benchmark schedule', () => {
   let running: RunningCoordinator;

@@ -12,6 +12,7 @@ import {
   decodeBenchmark,
   parsePeriod,
   peerGroupLabel,
+  previousMonth,
   releaseKpi,
 } from '@coopfl/protocol/benchmarks';
 import {
@@ -503,12 +504,6 @@ export async function benchmarkHistory(
     at: r.createdAt.toISOString(),
     release: r.release as unknown as KpiRelease,
   }));
-}
-
-/** `YYYY-MM` of the month before `now` (UTC). */
-export function previousMonth(now: Date): string {
-  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
-  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 /** How long a scheduled run that failed to start or to finish waits before it is tried again. */

@@ -6,9 +6,10 @@ import {
   kpi,
   matchesPeerGroup,
   parsePeriod,
+  previousMonth,
   quarterOf,
 } from '@coopfl/protocol/benchmarks';
-import { CoopNodeError } from '../errors';
+import { CoopNodeError, isCoopNodeError } from '../errors';
 import type { ShopKpis } from './kpis';
 
 /** The shop's own KPIs of one period, with the published peer groups it belongs to. */
@@ -29,6 +30,8 @@ export interface NodeBenchmarks {
   memberId: string;
   own: OwnBenchmarks[];
   published: PublishedBenchmark[];
+  /** Why the published figures are missing (the coordinator could not be reached), if so. */
+  coordinatorError?: string;
 }
 
 /** Where {@link nodeBenchmarks} reads from. */
@@ -37,6 +40,8 @@ export interface NodeBenchmarkSources {
   /** The coordinator's published benchmarks (optionally of one period). */
   published(period?: string): Promise<PublishedBenchmark[]>;
   kpis(period: string): Promise<ShopKpis>;
+  /** The clock (tests). */
+  now?: () => Date;
 }
 
 /** Most periods computed for one answer (each costs a few aggregate queries on the store). */
@@ -58,13 +63,23 @@ export async function nodeBenchmarks(
       'period must be a month (2026-10), a quarter (2026-Q4) or a year (2026)',
     );
   }
-  const published = await src.published(period);
+  let published: PublishedBenchmark[] = [];
+  let coordinatorError: string | undefined;
+  try {
+    published = await src.published(period);
+  } catch (err) {
+    // Offline, the shop still sees its own figures (for the period asked, or the last month).
+    if (!(isCoopNodeError(err) && err.code === 'CoordinatorUnavailable')) throw err;
+    coordinatorError = err.message;
+  }
   const periods =
     period !== undefined
       ? [period]
-      : [...new Set(published.map((r) => r.period))]
-          .sort((a, b) => parsePeriod(b).start.getTime() - parsePeriod(a).start.getTime())
-          .slice(0, MAX_PERIODS);
+      : coordinatorError !== undefined
+        ? [previousMonth(src.now?.() ?? new Date())]
+        : [...new Set(published.map((r) => r.period))]
+            .sort((a, b) => parsePeriod(b).start.getTime() - parsePeriod(a).start.getTime())
+            .slice(0, MAX_PERIODS);
   const own: OwnBenchmarks[] = [];
   for (const p of periods) {
     const k = await src.kpis(p);
@@ -79,7 +94,12 @@ export async function nodeBenchmarks(
       peerGroups: [...new Set(groups)],
     });
   }
-  return { memberId: src.memberId, own, published };
+  return {
+    memberId: src.memberId,
+    own,
+    published,
+    ...(coordinatorError === undefined ? {} : { coordinatorError }),
+  };
 }
 
 /** One KPI of one run: the shop's value against the released figures. */

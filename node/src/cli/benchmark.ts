@@ -30,7 +30,11 @@ export function describeBenchmarks(b: NodeBenchmarks): string {
     const lines = Object.entries(own.values).map(
       ([id, v]) => `  ${kpi(id).label.padEnd(34)} ${formatKpi(id, v)}`,
     );
-    return [`${own.period}: no published benchmark yet; your own values:`, ...lines].join('\n');
+    const why =
+      b.coordinatorError === undefined
+        ? 'no published benchmark yet'
+        : `the cooperative's figures are unavailable (${b.coordinatorError})`;
+    return [`${own.period}: ${why}; your own values:`, ...lines].join('\n');
   }
   const blocks: string[] = [];
   for (const run of b.published) {

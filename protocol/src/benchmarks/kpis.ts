@@ -228,6 +228,12 @@ export function parsePeriod(period: string): { start: Date; end: Date; label: st
   );
 }
 
+/** `YYYY-MM` of the month before `now` (UTC). */
+export function previousMonth(now: Date): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
 export const PeriodSchema = z.string().refine(
   (p) => {
     try {
