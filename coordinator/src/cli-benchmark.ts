@@ -81,6 +81,12 @@ export function registerBenchmarkCommands(program: Command, withContext: WithCon
             if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
             return n;
           };
+          const unknown = (o.kpis ?? []).filter((k) => !(KPI_IDS as readonly string[]).includes(k));
+          if (unknown.length > 0) {
+            throw new Error(
+              `--kpis: unknown KPI ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KPI_IDS.join(', ')})`,
+            );
+          }
           const input = {
             period: o.period,
             ...(o.kpis ? { kpis: o.kpis } : {}),

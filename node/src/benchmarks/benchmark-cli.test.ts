@@ -85,6 +85,11 @@ describe.skipIf(!DATABASE_URL)('coopfl-coordinator benchmark', () => {
     ).rejects.toMatchObject({
       stderr: expect.stringContaining('--epsilon must be a number') as unknown,
     });
+    await expect(
+      cli(['benchmark', 'run', '--period', '2024-03', '--kpis', 'orders,aov']),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining('--kpis: unknown KPI "aov" (known: orders,') as unknown,
+    });
     const listed = JSON.parse((await cli(['benchmark', 'list', '--json'])).stdout) as unknown[];
     expect(listed).toEqual([]);
   }, 120_000);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { KPI_IDS } from '@coopfl/protocol/benchmarks';
 import { CoopNodeError, isCoopNodeError } from '../errors';
 import type { NodeHandle } from '../runtime/member';
 import { initNode, openNode } from '../runtime/member';
@@ -155,7 +156,11 @@ consent
   .description('set consent; fields not given keep their value')
   .option('--models <ids>', 'models (ids or kinds) this shop trains, comma-separated', list)
   .option('--all-models', 'train every model (removes the --models list)')
-  .option('--kpis <names>', 'benchmark KPIs this shop contributes, comma-separated', list)
+  .option(
+    '--kpis <ids>',
+    `benchmark KPIs this shop contributes, comma-separated (${KPI_IDS.join(', ')})`,
+    list,
+  )
   .option('--epsilon-cap <model=ε>', 'own ε cap for a model (repeatable)', epsilonCap)
   .option('--clear-caps', 'remove every own ε cap first')
   .option(
