@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { eq } from 'drizzle-orm';
 import type { KpiRelease } from '@coopfl/protocol/benchmarks';
-import { KPI_IDS, SIZE_BANDS, formatKpi, kpi } from '@coopfl/protocol/benchmarks';
+import {
+  KPI_IDS,
+  SIZE_BANDS,
+  formatKpi,
+  kpi,
+  unknownKpisMessage,
+} from '@coopfl/protocol/benchmarks';
 import type { CoordinatorContext } from './context';
 import { rounds } from './db';
 import type { BenchmarkRunInput, PublishedBenchmark } from './services/benchmarks';
@@ -81,12 +87,8 @@ export function registerBenchmarkCommands(program: Command, withContext: WithCon
             if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
             return n;
           };
-          const unknown = (o.kpis ?? []).filter((k) => !(KPI_IDS as readonly string[]).includes(k));
-          if (unknown.length > 0) {
-            throw new Error(
-              `--kpis: unknown KPI ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KPI_IDS.join(', ')})`,
-            );
-          }
+          const unknownKpis = unknownKpisMessage(o.kpis ?? []);
+          if (unknownKpis) throw new Error(`--kpis: ${unknownKpis}`);
           const input = {
             period: o.period,
             ...(o.kpis ? { kpis: o.kpis } : {}),

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId } from '@coopfl/protocol';
-import { KPI_IDS } from '@coopfl/protocol/benchmarks';
+import { isKpiId, unknownKpisMessage } from '@coopfl/protocol/benchmarks';
 import type { CoordinatorContext } from '../context';
 import { consent } from '../db';
 import type { CONSENT_SOURCES } from '../db';
@@ -19,13 +19,8 @@ export const ConsentSchema = z.object({
     .array(z.string())
     .default([])
     .superRefine((ks, ctx) => {
-      const unknown = ks.filter((k) => !isKpiId(k));
-      if (unknown.length > 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `unknown KPI ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KPI_IDS.join(', ')})`,
-        });
-      }
+      const message = unknownKpisMessage(ks);
+      if (message) ctx.addIssue({ code: 'custom', message });
     }),
   /** The member's own ε cap per model id (or kind), at most the cooperative's budget. */
   epsilonCaps: z.record(z.string(), z.number().positive()).default({}),
@@ -36,8 +31,6 @@ export const ConsentSchema = z.object({
   epsilonPeriodDays: z.number().int().min(1).max(36_500).optional(),
 });
 export type Consent = z.infer<typeof ConsentSchema>;
-
-const isKpiId = (k: string) => (KPI_IDS as readonly string[]).includes(k);
 
 /**
  * Consent as stored: a KPI id no longer in the catalogue is dropped (it cannot be asked for),

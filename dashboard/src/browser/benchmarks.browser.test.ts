@@ -10,11 +10,10 @@ import { startServe, type RunningServe } from '@coopfl/node/serve';
 import type { TestNode } from '@coopfl/node/testing';
 import {
   ADMIN,
+  benchmarkNodes,
   dropTestNode,
   smallCooperative,
-  storeIdsOf,
   testCoordinator,
-  testNode,
   waitForRound,
 } from '@coopfl/node/testing';
 import { SHOTS, chromiumAvailable, launchChromium } from './chromium';
@@ -54,10 +53,8 @@ describe.skipIf(!available)('benchmarks page in Chromium', () => {
     await cryptoReady();
     ({ running, admin } = await testCoordinator());
     const tables = smallCooperative({ shops: 6, customersPerShop: 40, days: 120, seed: 5 });
-    for (const storeId of storeIdsOf(tables)) {
-      const t = await testNode(running, admin, tables, storeId);
-      await t.node.consent.set({ kpis: [...KPI_IDS] });
-      nodes.push(t);
+    nodes.push(...(await benchmarkNodes(running, admin, tables)));
+    for (const t of nodes) {
       const byPeriod = new Map<string, ShopKpis>();
       for (const p of PERIODS) byPeriod.set(p, await computeKpis(t.node.db, p));
       truth.set(t, byPeriod);

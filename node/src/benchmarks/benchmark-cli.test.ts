@@ -8,17 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import type { PublishedBenchmark } from '@coopfl/coordinator/client';
 import { cryptoReady } from '@coopfl/protocol';
-import { KPI_IDS } from '@coopfl/protocol/benchmarks';
 import type { TemporaryDatabase } from '@coopfl/storage';
 import { createTemporaryDatabase } from '@coopfl/storage';
 import { postgresTestUrl } from '@coopfl/storage/testing';
 import type { TestNode } from '../runtime/testing';
 import {
+  benchmarkNodes,
   dropTestNode,
   smallCooperative,
-  storeIdsOf,
   testCoordinator,
-  testNode,
 } from '../runtime/testing';
 import { computeKpis } from './kpis';
 
@@ -62,11 +60,7 @@ describe.skipIf(!DATABASE_URL)('coopfl-coordinator benchmark', () => {
     const c = await testCoordinator(tmp.url, join(dir, 'coordinator.key'));
     running = c.running;
     const tables = smallCooperative({ shops: 5, customersPerShop: 30, days: 120, seed: 3 });
-    for (const storeId of storeIdsOf(tables)) {
-      const t = await testNode(running, c.admin, tables, storeId);
-      await t.node.consent.set({ kpis: [...KPI_IDS] });
-      nodes.push(t);
-    }
+    nodes.push(...(await benchmarkNodes(running, c.admin, tables)));
   }, 240_000);
 
   afterAll(async () => {

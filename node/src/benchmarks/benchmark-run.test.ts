@@ -12,11 +12,10 @@ import type { RunningCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import type { TestNode } from '../runtime/testing';
 import {
+  benchmarkNodes,
   dropTestNode,
   smallCooperative,
-  storeIdsOf,
   testCoordinator,
-  testNode,
   waitForRound,
 } from '../runtime/testing';
 import { describeBenchmarks } from '../cli/benchmark';
@@ -75,12 +74,8 @@ beforeAll(async () => {
   await cryptoReady();
   ({ running, admin } = await testCoordinator());
   const tables = smallCooperative({ shops: 10, customersPerShop: 40, days: 120, seed: 23 });
-  for (const storeId of storeIdsOf(tables)) {
-    const t = await testNode(running, admin, tables, storeId);
-    await t.node.consent.set({ kpis: [...KPI_IDS] });
-    nodes.push(t);
-    truth.set(t, await computeKpis(t.node.db, PERIOD));
-  }
+  nodes.push(...(await benchmarkNodes(running, admin, tables)));
+  for (const t of nodes) truth.set(t, await computeKpis(t.node.db, PERIOD));
   await admin.benchmarks.setSettings.mutate({
     minContributors: 5,
     bins: BINS,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelKind } from '@coopfl/protocol/models';
 import { defaultArchitecture } from '@coopfl/protocol/models';
+import { KPI_IDS } from '@coopfl/protocol/benchmarks';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
@@ -12,6 +13,7 @@ import type { OpenedStore } from '../store/open';
 import { MEMORY_STORE, openStore } from '../store/open';
 import type { CooperativeTables, SynthOptionsInput } from '../synth';
 import { generateCooperative, shopTables, writeCooperative } from '../synth';
+import { storeIdsOf } from '../synth';
 export { shopTables, storeIdsOf } from '../synth';
 import type { NodeEvent } from './events';
 import type { NodeHandle, OpenNodeOptions } from './member';
@@ -90,6 +92,21 @@ export async function testNode(
   await writeCooperative(csv, shopTables(tables, storeId));
   await importCanonical(node.db, csv);
   return { node, store, dir, storeId, events: [] };
+}
+
+/** One test node per shop of `tables`, each consenting to share every benchmark KPI. */
+export async function benchmarkNodes(
+  running: Pick<RunningCoordinator, 'url'>,
+  admin: AdminClient,
+  tables: CooperativeTables,
+): Promise<TestNode[]> {
+  const nodes: TestNode[] = [];
+  for (const storeId of storeIdsOf(tables)) {
+    const t = await testNode(running, admin, tables, storeId);
+    await t.node.consent.set({ kpis: [...KPI_IDS] });
+    nodes.push(t);
+  }
+  return nodes;
 }
 
 /** Closes a test node and removes its directory. */

@@ -147,10 +147,21 @@ export const KpiIdSchema = z.enum(KPI_IDS as [KpiId, ...KpiId[]]);
 
 const byId = new Map<string, KpiDefinition>(KPIS.map((k) => [k.id, k]));
 
+/** Whether `id` names a KPI of the catalogue. */
+export const isKpiId = (id: string): id is KpiId => byId.has(id);
+
+/** `unknown KPI "a", "b" (known: …)` for the ids outside the catalogue; null when all are known. */
+export function unknownKpisMessage(ids: readonly string[]): string | null {
+  const unknown = ids.filter((id) => !isKpiId(id));
+  return unknown.length === 0
+    ? null
+    : `unknown KPI ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${KPI_IDS.join(', ')})`;
+}
+
 /** The definition of a KPI; throws naming the unknown id and the known ones. */
 export function kpi(id: string): KpiDefinition {
   const k = byId.get(id);
-  if (!k) throw new Error(`unknown KPI "${id}" (known: ${KPI_IDS.join(', ')})`);
+  if (!k) throw new Error(unknownKpisMessage([id])!);
   return k;
 }
 
