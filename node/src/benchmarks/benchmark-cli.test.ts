@@ -89,6 +89,7 @@ describe.skipIf(!DATABASE_URL)('coopfl-coordinator benchmark', () => {
   }, 120_000);
 
   it("run waits for the release and prints it; list shows it; the figures are the shops' own", async () => {
+    // Settled into a value at once, so a failure is reported here, not as an unhandled rejection.
     const started = cli([
       'benchmark',
       'run',
@@ -99,16 +100,25 @@ describe.skipIf(!DATABASE_URL)('coopfl-coordinator benchmark', () => {
       '--dp',
       'off',
       '--json',
-    ]);
-    // The members find the task on their next poll (the CLI wrote the round to the database).
-    for (let i = 0; i < 20; i++) {
+    ]).then(
+      (r) => ({ ok: true as const, stdout: r.stdout }),
+      (err: unknown) => ({ ok: false as const, err }),
+    );
+    // The CLI writes the round to the database (after its own start-up, slow on a loaded
+    // machine); the serving coordinator picks it up on its sweep, and the members on their poll.
+    const deadline = Date.now() + 90_000;
+    let joined = false;
+    while (!joined && Date.now() < deadline) {
       const summaries = await Promise.all(
         nodes.map((t) => t.node.run({ once: true, channelPollMs: 200 })),
       );
-      if (summaries.some((s) => s.joined > 0)) break;
-      await new Promise((r) => setTimeout(r, 250));
+      joined = summaries.some((s) => s.joined > 0);
+      if (!joined) await new Promise((r) => setTimeout(r, 500));
     }
-    const { stdout } = await started;
+    const done = await started;
+    if (!done.ok) throw done.err;
+    expect(joined).toBe(true);
+    const { stdout } = done;
     const published = JSON.parse(stdout) as PublishedBenchmark;
     expect(published).toMatchObject({
       period: '2024-03',
