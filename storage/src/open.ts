@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { preparedPglite } from './pglite-prepared';
 import { preparedStatements } from './prepared';
 
 /** Why opening a database failed; each package turns these into its own error class. */
@@ -157,7 +158,11 @@ async function openPglite<S extends Record<string, unknown>>(
     await client.close().catch(() => {});
     throw o.error('MigrationFailed', `applying migrations to ${shown} failed`, cause);
   }
-  const db: DrizzleDatabase<S> = pglite;
+  // Migrated through PGlite's own client; served through named prepared statements.
+  const db: DrizzleDatabase<S> = drizzlePglite({
+    client: preparedPglite(client),
+    schema: o.schema,
+  });
   let closed: Promise<void> | undefined;
   return { db, kind: 'pglite', close: () => (closed ??= client.close()) };
 }
