@@ -1,3 +1,4 @@
+import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyPair } from '@coopfl/protocol';
 import { cryptoReady, identityKeyPair, sign, signRequest, systemRandom } from '@coopfl/protocol';
@@ -6,6 +7,7 @@ import { clientNext, createClient, sealClientMessage } from '@coopfl/protocol/se
 import type { AdminClient } from '../client';
 import { NodeClient, secAggConfigOf } from '../client';
 import { loadConfig } from '../config';
+import { memberKeys, members } from '../db';
 import type { RunningCoordinator } from '../server';
 import { startCoordinator } from '../server';
 import { createInvite, joinProofMessage } from '../services/members';
@@ -135,6 +137,33 @@ describeTargets('refused input', (fresh) => {
       const first = await once();
       expect(first.status).toBe(200);
       await refused(once, 409, 'ReplayedRequest');
+    });
+
+    it('a revocation or key rotation made elsewhere holds from the next request', async () => {
+      // Another coordinator on the same database (or the CLI) changes the member: nothing in this
+      // process is told, yet its cached record of the member must not decide anything.
+      const who = nodes[4]!;
+      const id = who.memberId as never;
+      expect((await signed(who, '/trpc/node.tasks')()).status).toBe(200);
+      const setStatus = (status: 'approved' | 'revoked') =>
+        running.ctx.db.update(members).set({ status }).where(eq(members.id, id));
+      await setStatus('revoked');
+      await refused(signed(who, '/trpc/node.tasks'), 403, 'MemberRevoked');
+      await setStatus('approved');
+      expect((await signed(who, '/trpc/node.tasks')()).status).toBe(200);
+
+      const next = identityKeyPair();
+      await running.ctx.db.transaction(async (tx) => {
+        await tx
+          .update(memberKeys)
+          .set({ revokedAt: new Date() })
+          .where(and(eq(memberKeys.memberId, id), isNull(memberKeys.revokedAt)));
+        await tx.insert(memberKeys).values({ memberId: id, publicKey: next.publicKey });
+      });
+      await refused(signed(who, '/trpc/node.tasks'), 401, 'BadSignature');
+      const rotated = { memberId: who.memberId, identity: next };
+      expect((await signed(rotated, '/trpc/node.tasks')()).status).toBe(200);
+      nodes[4] = { ...who, identity: next };
     });
 
     it('revoked member', async () => {

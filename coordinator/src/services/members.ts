@@ -151,22 +151,20 @@ export async function listMembers(ctx: CoordinatorContext): Promise<Member[]> {
 }
 
 /**
- * Recently read (member, active key) pairs. Every signed request needs them, so they are kept for
- * {@link MEMBER_CACHE_MS}; a revocation or key rotation in this process takes effect at once, one
- * made elsewhere (the CLI, another coordinator) within that time.
+ * (member, active key) pairs read for signed requests, kept so that a member's requests do not
+ * each read them again. A cached pair is never trusted on its own: {@link authenticateNode}
+ * stores a request's nonce only if, in that same statement, the member still has the cached
+ * status and key, and decides any refusal from a fresh read. So a revocation or key rotation made
+ * anywhere (this process, the CLI, another coordinator) takes effect on the next request.
  */
-export const MEMBER_CACHE_MS = 2_000;
-const memberCaches = new WeakMap<
-  object,
-  Map<string, { at: number; value: { member: Member; publicKey: Uint8Array } }>
->();
+const memberCaches = new WeakMap<object, Map<string, { member: Member; publicKey: Uint8Array }>>();
 
 function memberCache(ctx: Pick<CoordinatorContext, 'db'>) {
   let cache = memberCaches.get(ctx.db);
   if (!cache)
     memberCaches.set(
       ctx.db,
-      (cache = new Map<string, { at: number; value: { member: Member; publicKey: Uint8Array } }>()),
+      (cache = new Map<string, { member: Member; publicKey: Uint8Array }>()),
     );
   return cache;
 }
@@ -195,24 +193,27 @@ function memberWithKeyQuery(db: CoordinatorContext['db']) {
   return q;
 }
 
-/** A member and its active identity key; UnknownMember when either is missing. */
+/**
+ * A member and its active identity key; UnknownMember when either is missing. `cached` says the
+ * pair came from the cache (without `fresh`), to be confirmed by the request's nonce claim.
+ */
 export async function memberWithKey(
   ctx: CoordinatorContext,
   memberId: string,
-): Promise<{ member: Member; publicKey: Uint8Array }> {
+  o: { fresh?: boolean } = {},
+): Promise<{ member: Member; publicKey: Uint8Array; cached: boolean }> {
   const cache = memberCache(ctx);
-  const now = ctx.now().getTime();
-  const hit = cache.get(memberId);
-  if (hit && now - hit.at < MEMBER_CACHE_MS) return hit.value;
+  const hit = o.fresh ? undefined : cache.get(memberId);
+  if (hit) return { ...hit, cached: true };
   const rows = await memberWithKeyQuery(ctx.db).execute({ memberId });
   const row = rows[0];
   if (!row) {
     cache.delete(memberId);
     throw new CoordinatorError('UnknownMember', `unknown member "${memberId}"`);
   }
-  cache.set(memberId, { at: now, value: row });
-  if (cache.size > 100_000) cache.clear();
-  return row;
+  if (cache.size >= 100_000) cache.clear();
+  cache.set(memberId, row);
+  return { ...row, cached: false };
 }
 
 /** Replaces a member's identity key; the new key must sign the rotation request too. */

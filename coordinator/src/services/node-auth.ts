@@ -18,8 +18,14 @@ export interface SignedRequest {
 /**
  * Authenticates a member node's request (DESIGN §9): a known member with an active key, a valid
  * signature, a timestamp inside the freshness window and a nonce not seen before, which it
- * claims (stores) in the same statement as the check. The caller releases it with
- * {@link releaseNonce} if the request then fails, so a refused request leaves no row behind.
+ * claims (stores) in the same statement that confirms the member's status and key. The caller
+ * releases it with {@link releaseNonce} if the request then fails, so a refused request leaves no
+ * row behind.
+ *
+ * The member and key usually come from a cache, so a request costs one statement (the claim).
+ * Only acceptance is decided on cached data, and the claim confirms it against the database; any
+ * refusal (revoked, bad signature, claim refused) is decided again on a fresh read, so a change
+ * made elsewhere — a rotated key, a re-approved member — is never refused on stale data.
  */
 export async function authenticateNode(
   ctx: CoordinatorContext,
@@ -33,42 +39,49 @@ export async function authenticateNode(
       cause,
     });
   }
-  const { member, publicKey } = await memberWithKey(ctx, h.memberId);
-  if (member.status === 'revoked')
-    throw new CoordinatorError('MemberRevoked', `member "${member.id}" has been revoked`);
-  const ok = verifyRequest(
-    {
-      method: req.method,
-      path: req.path,
-      memberId: h.memberId,
-      timestamp: h.timestamp,
-      nonce: h.nonce,
-      body: req.body,
-    },
-    h.signature,
-    publicKey,
-  );
-  if (!ok)
-    throw new CoordinatorError(
-      'BadSignature',
-      `request signature from "${member.id}" does not verify`,
-    );
-  const skew = Math.abs(ctx.now().getTime() - h.timestamp);
-  if (skew > ctx.config.requestMaxAgeMs) {
-    throw new CoordinatorError(
-      'StaleRequest',
-      `request timestamp is ${Math.round(skew / 1000)} s off the coordinator's clock`,
-    );
+  for (let fresh = false; ; fresh = true) {
+    const { member, publicKey, cached } = await memberWithKey(ctx, h.memberId, { fresh });
+    let refusal: CoordinatorError;
+    if (member.status === 'revoked') {
+      refusal = new CoordinatorError('MemberRevoked', `member "${member.id}" has been revoked`);
+    } else if (
+      !verifyRequest(
+        {
+          method: req.method,
+          path: req.path,
+          memberId: h.memberId,
+          timestamp: h.timestamp,
+          nonce: h.nonce,
+          body: req.body,
+        },
+        h.signature,
+        publicKey,
+      )
+    ) {
+      refusal = new CoordinatorError(
+        'BadSignature',
+        `request signature from "${member.id}" does not verify`,
+      );
+    } else {
+      const skew = Math.abs(ctx.now().getTime() - h.timestamp);
+      if (skew > ctx.config.requestMaxAgeMs) {
+        throw new CoordinatorError(
+          'StaleRequest',
+          `request timestamp is ${Math.round(skew / 1000)} s off the coordinator's clock`,
+        );
+      }
+      // Claimed (stored) before the request is handled: a nonce already stored is a replay.
+      const claimed = await nonceClaims(ctx).claim(
+        { memberId: member.id, status: member.status, publicKey },
+        h.nonce,
+        new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
+      );
+      if (claimed) return { member, nonce: h.nonce, timestamp: h.timestamp };
+      refusal = new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served');
+    }
+    // A refusal decided on cached data is decided again on a fresh read.
+    if (!cached) throw refusal;
   }
-  // Claimed (stored) before the request is handled: a nonce already stored is a replay.
-  const claimed = await nonceClaims(ctx).claim(
-    member.id,
-    h.nonce,
-    new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
-  );
-  if (!claimed)
-    throw new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served');
-  return { member, nonce: h.nonce, timestamp: h.timestamp };
 }
 
 /**

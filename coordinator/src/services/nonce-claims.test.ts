@@ -1,17 +1,22 @@
-import { count } from 'drizzle-orm';
+import { count, eq } from 'drizzle-orm';
 import { beforeEach, expect, it } from 'vitest';
 import { nodeId } from '@coopfl/protocol';
-import { members, requestNonces } from '../db';
+import { memberKeys, members, requestNonces } from '../db';
 import { describeDatabases } from '../db/testing';
+import type { Claimant } from './nonce-claims';
 import { NonceClaims } from './nonce-claims';
 
-const shop = nodeId('shop-a');
+const key = new Uint8Array(32).fill(7);
+const shop: Claimant = { memberId: nodeId('shop-a'), status: 'approved', publicKey: key };
 const later = new Date(Date.now() + 60_000);
 
 describeDatabases('nonce claims (group commit)', (h) => {
+  const stored = async () => Number((await h.db.select({ n: count() }).from(requestNonces))[0]!.n);
+
   beforeEach(async () => {
     await h.reset();
-    await h.db.insert(members).values({ id: shop, name: 'Shop A', status: 'approved' });
+    await h.db.insert(members).values({ id: shop.memberId, name: 'Shop A', status: 'approved' });
+    await h.db.insert(memberKeys).values({ memberId: shop.memberId, publicKey: key });
   });
 
   it('concurrent claims are stored together; each nonce is claimed once', async () => {
@@ -32,8 +37,7 @@ describeDatabases('nonce claims (group commit)', (h) => {
     expect(results.filter(Boolean)).toHaveLength(40);
     expect(results.slice(40)).toEqual([false, false]);
     expect(statements).toBeLessThanOrEqual(3);
-    const [stored] = await h.db.select({ n: count() }).from(requestNonces);
-    expect(Number(stored!.n)).toBe(40);
+    expect(await stored()).toBe(40);
     // A nonce stored earlier stays a replay for a new claimer (another coordinator).
     expect(await new NonceClaims({ db: h.db }).claim(shop, 'n5', later)).toBe(false);
     expect(await new NonceClaims({ db: h.db }).claim(shop, 'fresh', later)).toBe(true);
@@ -41,10 +45,30 @@ describeDatabases('nonce claims (group commit)', (h) => {
 
   it('a failing insert rejects its claims, and later claims still work', async () => {
     const claims = new NonceClaims({ db: h.db });
-    // An unknown member violates the foreign key: its batch fails and nothing is stored.
-    await expect(claims.claim(nodeId('ghost'), 'x', later)).rejects.toThrow();
+    // PostgreSQL refuses a NUL character in text: the batch fails and nothing is stored.
+    await expect(claims.claim(shop, 'x\u0000', later)).rejects.toThrow();
     expect(await claims.claim(shop, 'y', later)).toBe(true);
-    const [stored] = await h.db.select({ n: count() }).from(requestNonces);
-    expect(Number(stored!.n)).toBe(1);
+    expect(await stored()).toBe(1);
+  });
+
+  it("refuses, storing nothing, a claimant whose status or key is no longer the member's", async () => {
+    const claims = new NonceClaims({ db: h.db });
+    const other = new Uint8Array(32).fill(9);
+    // Unknown member, another key, another status: each refused in the same statement.
+    expect(await claims.claim({ ...shop, memberId: nodeId('ghost') }, 'a', later)).toBe(false);
+    expect(await claims.claim({ ...shop, publicKey: other }, 'b', later)).toBe(false);
+    expect(await claims.claim({ ...shop, status: 'pending' }, 'c', later)).toBe(false);
+    expect(await stored()).toBe(0);
+    // After a rotation the old key is refused and the new one accepted; after revocation neither.
+    await h.db
+      .update(memberKeys)
+      .set({ revokedAt: new Date() })
+      .where(eq(memberKeys.memberId, shop.memberId));
+    await h.db.insert(memberKeys).values({ memberId: shop.memberId, publicKey: other });
+    expect(await claims.claim(shop, 'd', later)).toBe(false);
+    expect(await claims.claim({ ...shop, publicKey: other }, 'd', later)).toBe(true);
+    await h.db.update(members).set({ status: 'revoked' }).where(eq(members.id, shop.memberId));
+    expect(await claims.claim({ ...shop, publicKey: other }, 'e', later)).toBe(false);
+    expect(await stored()).toBe(1);
   });
 });

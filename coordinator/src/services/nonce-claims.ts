@@ -1,10 +1,19 @@
+import type { SQL } from 'drizzle-orm';
 import { sql } from 'drizzle-orm';
 import type { NodeId } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
-import { requestNonces } from '../db';
+import type { Member } from '../db';
+import { memberKeys, members, requestNonces } from '../db';
+
+/** Who a request was authenticated as: the member's status and the key its signature verified. */
+export interface Claimant {
+  readonly memberId: NodeId;
+  readonly status: Member['status'];
+  readonly publicKey: Uint8Array;
+}
 
 interface Pending {
-  readonly memberId: NodeId;
+  readonly claimant: Claimant;
   readonly nonce: string;
   readonly expiresAt: Date;
   readonly resolve: (claimed: boolean) => void;
@@ -17,6 +26,12 @@ interface Pending {
  * RETURNING`. Each request still waits for its own claim to be stored before it is handled, so
  * replay refusal is exactly as strict as one insert per request — across coordinators sharing the
  * database too — but 50 members polling at once cost a few statements instead of 50.
+ *
+ * A nonce is stored only if, in the same statement, the member still has the status and the
+ * active key the request was authenticated with: a claim made from a cached member record is thus
+ * checked against the database, and a revocation or key rotation made anywhere (the CLI, another
+ * coordinator) refuses the next request at once. A refused claim is a replay or such a change;
+ * {@link authenticateNode} tells them apart by reading the member again.
  */
 export class NonceClaims {
   #pending: Pending[] = [];
@@ -24,10 +39,13 @@ export class NonceClaims {
 
   constructor(private readonly ctx: Pick<CoordinatorContext, 'db'>) {}
 
-  /** Stores the nonce; resolves false when it was already stored (a replay). */
-  claim(memberId: NodeId, nonce: string, expiresAt: Date): Promise<boolean> {
+  /**
+   * Stores the nonce; resolves false when it was already stored (a replay) or the claimant's
+   * status or key is no longer the member's.
+   */
+  claim(claimant: Claimant, nonce: string, expiresAt: Date): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ memberId, nonce, expiresAt, resolve, reject });
+      this.#pending.push({ claimant, nonce, expiresAt, resolve, reject });
       if (!this.#flushing) void this.#flush();
     });
   }
@@ -41,24 +59,13 @@ export class NonceClaims {
         // The same nonce twice in one batch: only the first may succeed.
         const first = new Map<string, Pending>();
         for (const p of batch) {
-          const key = `${p.memberId}\u0000${p.nonce}`;
+          const key = `${p.claimant.memberId}\u0000${p.nonce}`;
           if (first.has(key)) p.resolve(false);
           else first.set(key, p);
         }
         const rows = [...first.values()];
         try {
-          // One statement shape whatever the batch size (arrays through unnest), so it is
-          // built cheaply and stays prepared, rather than a new n-row VALUES list each time.
-          const memberIds = sql.param(rows.map((r) => r.memberId));
-          const nonces = sql.param(rows.map((r) => r.nonce));
-          const expiries = sql.param(rows.map((r) => r.expiresAt.toISOString()));
-          const stored = await this.ctx.db
-            .insert(requestNonces)
-            .select(
-              sql`select m, n, e::timestamptz from unnest(${memberIds}::text[], ${nonces}::text[], ${expiries}::text[]) as t(m, n, e)`,
-            )
-            .onConflictDoNothing()
-            .returning({ memberId: requestNonces.memberId, nonce: requestNonces.nonce });
+          const stored = rows.length === 1 ? await this.#one(rows[0]!) : await this.#many(rows);
           const ok = new Set(stored.map((s) => `${s.memberId}\u0000${s.nonce}`));
           for (const [key, p] of first) p.resolve(ok.has(key));
         } catch (err) {
@@ -69,7 +76,55 @@ export class NonceClaims {
       this.#flushing = false;
     }
   }
+
+  #one(p: Pending) {
+    let q = claimOneQueries.get(this.ctx.db);
+    if (!q) claimOneQueries.set(this.ctx.db, (q = buildClaimOne(this.ctx.db)));
+    return q.execute({
+      memberId: p.claimant.memberId,
+      nonce: p.nonce,
+      expiresAt: p.expiresAt.toISOString(),
+      status: p.claimant.status,
+      key: hex(p.claimant.publicKey),
+    });
+  }
+
+  /** Several claims in one statement, whatever their number (arrays through unnest). */
+  #many(rows: Pending[]) {
+    const column = (f: (p: Pending) => string) => sql.param(rows.map(f));
+    return this.ctx.db
+      .insert(requestNonces)
+      .select(
+        sql`select t.m, t.n, t.e::timestamptz from unnest(${column((r) => r.claimant.memberId)}::text[], ${column((r) => r.nonce)}::text[], ${column((r) => r.expiresAt.toISOString())}::text[], ${column((r) => r.claimant.status)}::text[], ${column((r) => hex(r.claimant.publicKey))}::text[]) as t(m, n, e, s, k) where ${holds(sql`t.m`, sql`t.s`, sql`t.k`)}`,
+      )
+      .onConflictDoNothing()
+      .returning({ memberId: requestNonces.memberId, nonce: requestNonces.nonce });
+  }
 }
+
+/** `claimant` holds the member's current status and active key (the claim's condition). */
+const holds = (m: SQL, s: SQL, k: SQL) =>
+  sql`exists (select 1 from ${members} inner join ${memberKeys} on ${memberKeys.memberId} = ${members.id} and ${memberKeys.revokedAt} is null where ${members.id} = ${m} and ${members.status} = ${s} and ${memberKeys.publicKey} = decode(${k}, 'hex'))`;
+
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/**
+ * The claim of one nonce, built once per database handle. Plain parameters, not arrays: a
+ * statement over `unnest` of array parameters is planned anew on every execution (its generic
+ * plan cannot know the arrays' lengths), which tripled its cost; this one keeps its plan.
+ */
+function buildClaimOne(db: CoordinatorContext['db']) {
+  const m = sql.placeholder('memberId');
+  return db
+    .insert(requestNonces)
+    .select(
+      sql`select ${m}::text, ${sql.placeholder('nonce')}::text, ${sql.placeholder('expiresAt')}::timestamptz where ${holds(sql`${m}::text`, sql`${sql.placeholder('status')}::text`, sql`${sql.placeholder('key')}::text`)}`,
+    )
+    .onConflictDoNothing()
+    .returning({ memberId: requestNonces.memberId, nonce: requestNonces.nonce })
+    .prepare('claim_nonce');
+}
+const claimOneQueries = new WeakMap<object, ReturnType<typeof buildClaimOne>>();
 
 const claimsByContext = new WeakMap<object, NonceClaims>();
 
