@@ -6,7 +6,7 @@ import type { CoordinatorContext } from '../context';
 import { memberKeys, members, roundParticipants, rounds } from '../db';
 import { CoordinatorError } from '../errors';
 import { audit } from '../services/audit';
-import { allowsModel, epsilonLimits, getConsent } from '../services/consent';
+import { allowsModel, epsilonLimits, getConsents } from '../services/consent';
 import { getModel, latestVersion } from '../services/models';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { planDistributedDp } from './distributed-dp';
@@ -65,8 +65,12 @@ export async function eligibleMembers(
       : undefined;
   const excluded = { consent: 0, budget: 0 };
   const eligible: Eligibility['eligible'] = [];
+  const consents = await getConsents(
+    ctx,
+    rows.map((r) => r.id),
+  );
   for (const r of rows) {
-    const consent = await getConsent(ctx, r.id);
+    const consent = consents.get(r.id);
     if (!allowsModel(consent, model)) {
       excluded.consent++;
       continue;

@@ -37,7 +37,7 @@ import { activeMembers } from '../rounds/start';
 import type { RoundConfig } from '../rounds/round-config';
 import { secAggConfigOf } from '../rounds/round-config';
 import { audit } from './audit';
-import { epsilonLimits, getConsent } from './consent';
+import { epsilonLimits, getConsents } from './consent';
 import type { ModelConfig } from './model-config';
 import { ModelConfigSchema } from './model-config';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from './privacy';
@@ -232,8 +232,12 @@ export async function startBenchmark(
       : undefined;
   const excluded = { consent: 0, budget: 0 };
   const cohort: typeof rows = [];
+  const consents = await getConsents(
+    ctx,
+    rows.map((r) => r.id),
+  );
   for (const r of rows) {
-    const consent = await getConsent(ctx, r.id);
+    const consent = consents.get(r.id);
     if (!kpis.some((k) => consent?.kpis.includes(k))) {
       excluded.consent++;
       continue;

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { NodeId } from '@coopfl/protocol';
 import { isKpiId, unknownKpisMessage } from '@coopfl/protocol/benchmarks';
@@ -52,6 +52,22 @@ export async function getConsent(
     .from(consent)
     .where(eq(consent.memberId, memberId as NodeId));
   return row ? StoredConsentSchema.parse(row.settings) : undefined;
+}
+
+/**
+ * The consents of many members in one statement (starting a round reads every eligible member's):
+ * by member id, members without a mirror left out.
+ */
+export async function getConsents(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  memberIds: readonly string[],
+): Promise<Map<string, Consent>> {
+  // One statement shape for any number of members (an array parameter, not an n-item IN list).
+  const rows = await ctx.db
+    .select({ memberId: consent.memberId, settings: consent.settings })
+    .from(consent)
+    .where(sql`${consent.memberId} = any(${sql.param([...memberIds])}::text[])`);
+  return new Map(rows.map((r) => [r.memberId, StoredConsentSchema.parse(r.settings)]));
 }
 
 /** Who last wrote a member's consent mirror: its node, or the member in the dashboard. */
