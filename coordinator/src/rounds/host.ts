@@ -16,6 +16,28 @@ import { startBenchmark } from '../services/benchmarks';
 
 const ACTIVE_STATUSES = ['advertise', 'shares', 'masked', 'unmask'] as const;
 
+/** Appends one event to a round's log; built once per database handle. */
+function buildAppendOne(db: CoordinatorContext['db']) {
+  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
+  return db
+    .insert(secaggEvents)
+    .values({
+      roundId: p('roundId'),
+      seq: p('seq'),
+      kind: p('kind'),
+      stage: p('stage'),
+      clientIndex: p('clientIndex'),
+      payload: p('payload'),
+    })
+    .prepare('append_event');
+}
+const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>();
+function appendOne(db: CoordinatorContext['db']) {
+  let q = appendOneQueries.get(db);
+  if (!q) appendOneQueries.set(db, (q = buildAppendOne(db)));
+  return q;
+}
+
 interface Hosted {
   rc: RoundConfig;
   round: ActiveRound;
@@ -224,9 +246,16 @@ export class RoundHost {
   #host(rc: RoundConfig, events: RoundEvent[], deadline: number): Hosted {
     const config = secAggConfigOf(rc);
     const log = {
-      // One statement shape for any group size (arrays through unnest): built cheaply and kept
-      // prepared, where an n-row VALUES list was assembled anew for each group commit.
+      // Two statement shapes, both built once and kept prepared: one event (the usual group, as
+      // members' messages arrive one by one) with plain parameters, which keeps its query plan;
+      // any larger group through arrays and unnest, where an n-row VALUES list was assembled anew
+      // for each group commit.
       append: async (events: RoundEvent[]) => {
+        if (events.length === 1) {
+          const e = events[0]!;
+          await appendOne(this.ctx.db).execute({ roundId: rc.roundId, ...e });
+          return;
+        }
         const column = <T>(f: (e: RoundEvent) => T) => sql.param(events.map(f));
         const payloads = column((e) =>
           e.payload
