@@ -44,7 +44,7 @@ export {
 export type { FraudContext, FraudData, FraudOrder } from './fraud';
 export { modelFromWeights, weightsOf, assignWeights, withModel } from './weights';
 export { trainLocal, predictAll } from './train-loop';
-export type { ExampleSet, TrainLocalOptions } from './train-loop';
+export type { ExampleSet, LogitOffset, TrainLocalOptions } from './train-loop';
 export {
   averagePrecision,
   binaryCrossEntropy,

@@ -21,6 +21,31 @@ export interface ExampleSet {
   readonly yWidth: number;
   /** Rows in the set. */
   readonly size: number;
+  /** A fixed term added to each row's logits (see {@link LogitOffset}). */
+  readonly logitOffset?: LogitOffset;
+}
+
+/**
+ * Fixed logit offsets, not trained: row `i` of a set adds row `rows[i]` of `table` (rows of the
+ * model's output width) to its logits, or the table's single row when `rows` is null. The
+ * recommendation model adds its shop's own log-popularity this way (a local prior the shared
+ * network learns around); a pooled set of several shops keeps one table row per shop.
+ */
+export interface LogitOffset {
+  readonly table: Float32Array;
+  readonly rows: Int32Array | null;
+}
+
+/** The offset tensor of rows `idx` of a set: [n, out], or [1, out] when one row serves all. */
+export function offsetBatch(offset: LogitOffset, idx: ArrayLike<number>, out: number): tf.Tensor2D {
+  if (!offset.rows) return tf.tensor2d(offset.table, [1, out]);
+  const n = idx.length;
+  const values = new Float32Array(n * out);
+  for (let r = 0; r < n; r++) {
+    const row = offset.rows[idx[r]!]!;
+    values.set(offset.table.subarray(row * out, (row + 1) * out), r * out);
+  }
+  return tf.tensor2d(values, [n, out]);
 }
 
 /** Options of {@link trainLocal} beyond the task's config. */
@@ -59,7 +84,7 @@ export function shuffleInPlace(rows: Int32Array, cfg: Pick<LocalTrainingConfig, 
 }
 
 /** Gathers rows `idx` of a set into a batch of tensors (the caller disposes them). */
-export function gatherBatch(set: ExampleSet, idx: ArrayLike<number>): Batch {
+export function gatherBatch(set: ExampleSet, idx: ArrayLike<number>, outputs: number): Batch {
   const n = idx.length;
   const xs =
     set.x instanceof Int32Array ? new Int32Array(n * set.width) : new Float32Array(n * set.width);
@@ -81,7 +106,7 @@ export function gatherBatch(set: ExampleSet, idx: ArrayLike<number>): Batch {
     }
     y = tf.tensor2d(ys, [n, set.yWidth], 'float32');
   }
-  return { x, y };
+  return set.logitOffset ? { x, y, offset: offsetBatch(set.logitOffset, idx, outputs) } : { x, y };
 }
 
 /** Adds μ·(w − w_global) to each gradient: FedProx's proximal term, in place of `grads`. */
@@ -178,7 +203,7 @@ function step(
     mu: number;
   },
 ): void {
-  const batch = gatherBatch(set, idx);
+  const batch = gatherBatch(set, idx, outputsOf(model));
   let grads: tf.NamedTensorMap | undefined;
   try {
     grads = s.dp ? s.dp.noisyGradients(batch) : batchGradients(model, batch);
@@ -186,17 +211,22 @@ function step(
     s.optimizer.applyGradients(grads);
   } finally {
     if (grads) tf.dispose(grads);
-    tf.dispose([batch.x, batch.y]);
+    tf.dispose([batch.x, batch.y, ...(batch.offset ? [batch.offset] : [])]);
   }
 }
 
+/** The width of a model's output layer. */
+export const outputsOf = (model: PlainModel): number =>
+  model.dense[model.dense.length - 1]!.b.shape[0];
+
 /**
  * The model's outputs for every row of `set`, in chunks (a recommendation batch's logits are
- * [B, vocab]); `transform` maps a chunk's logits on the device (e.g. sigmoid) before reading.
+ * [B, vocab]), with the set's logit offset added; `transform` maps a chunk's logits on the device
+ * (e.g. sigmoid) before reading.
  */
 export function predictAll(
   model: PlainModel,
-  set: Pick<ExampleSet, 'x' | 'width' | 'size'>,
+  set: Pick<ExampleSet, 'x' | 'width' | 'size' | 'logitOffset'>,
   transform: (z: tf.Tensor2D) => tf.Tensor2D = (z) => z,
   chunk = 512,
 ): Float32Array {
@@ -210,7 +240,10 @@ export function predictAll(
         [n, set.width],
         slice instanceof Int32Array ? 'int32' : 'float32',
       );
-      return transform(logits(model, x)).dataSync() as Float32Array;
+      const offset = set.logitOffset
+        ? offsetBatch(set.logitOffset, rowRange(start, n), outputsOf(model))
+        : undefined;
+      return transform(logits(model, x, offset)).dataSync() as Float32Array;
     });
     out.push(Float32Array.from(values));
   }
@@ -222,6 +255,10 @@ export function predictAll(
   }
   return total;
 }
+
+/** Row indices start … start + n − 1. */
+export const rowRange = (start: number, n: number): Int32Array =>
+  Int32Array.from({ length: n }, (_, i) => start + i);
 
 /** The empty example set (a split without examples). */
 export function emptySet(width: number, yWidth: number, classIds = false): ExampleSet {

@@ -44,7 +44,7 @@ export function clippedGradientSum(
   const { x, y } = batch;
   const size = x.shape[0];
   return tf.tidy(() => {
-    const trace = forwardTrace(model, x);
+    const trace = forwardTrace(model, x, batch.offset);
     const grads = outputGradients(model, trace, y);
     const { dz, dInput } = grads;
 

@@ -60,16 +60,24 @@ function recommender(): { model: PlainModel; batch: Batch } {
   return { model, batch };
 }
 
+/** {@link recommender} with a fixed logit offset per example (a prior that masks some classes). */
+function recommenderWithOffset(): { model: PlainModel; batch: Batch } {
+  const { model, batch } = recommender();
+  const offset = tf.randomUniform<tf.Rank.R2>([7, 6], -3, 0, 'float32', 12);
+  return { model, batch: { ...batch, offset } };
+}
+
 describe('clippedGradientSum equals per-example brute force (noise off)', () => {
   const cases: [string, () => { model: PlainModel; batch: Batch }][] = [
     ['MLP, two hidden layers', mlp],
     ['embedding (repeated ids) → dense → softmax', recommender],
+    ['embedding → softmax with a fixed logit offset per example', recommenderWithOffset],
   ];
   const built: { model: PlainModel; batch: Batch }[] = [];
   afterAll(() => {
     for (const { model, batch } of built) {
       disposeModel(model);
-      tf.dispose([batch.x, batch.y]);
+      tf.dispose([batch.x, batch.y, ...(batch.offset ? [batch.offset] : [])]);
     }
   });
 

@@ -21,15 +21,16 @@ function denseForward(layer: DenseLayer, h: tf.Tensor2D): tf.Tensor2D {
 
 /**
  * The model's logits [B, out] for inputs `x` (features [B, in], or int32 ids [B, L] when the
- * model starts with an embedding). The plain, non-private path: one fused kernel per layer.
+ * model starts with an embedding), plus a fixed `offset` ([B, out] or [1, out]) when given. The
+ * plain, non-private path: one fused kernel per layer.
  *
  * @example
  * const z = logits(model, x);
  */
-export function logits(model: PlainModel, x: tf.Tensor2D): tf.Tensor2D {
+export function logits(model: PlainModel, x: tf.Tensor2D, offset?: tf.Tensor2D): tf.Tensor2D {
   let h = model.embedding ? embedMean(model.embedding, x) : x;
   for (const layer of model.dense) h = denseForward(layer, h);
-  return h;
+  return offset ? tf.add<tf.Tensor2D>(h, offset) : h;
 }
 
 /** A forward pass with what backpropagation by hand needs. */
@@ -42,14 +43,19 @@ export interface ForwardTrace {
 
 /**
  * {@link logits}, keeping each dense layer's input: the activations a_l that per-example gradient
- * norms and weight gradients are computed from. No gradient tape is involved.
+ * norms and weight gradients are computed from. No gradient tape is involved. The fixed `offset`
+ * is part of the logits (the loss sees it) but, being constant, changes no backward formula.
  */
-export function forwardTrace(model: PlainModel, x: tf.Tensor2D): ForwardTrace {
+export function forwardTrace(
+  model: PlainModel,
+  x: tf.Tensor2D,
+  offset?: tf.Tensor2D,
+): ForwardTrace {
   const inputs: tf.Tensor2D[] = [];
   let h = model.embedding ? embedMean(model.embedding, x) : x;
   for (const layer of model.dense) {
     inputs.push(h);
     h = denseForward(layer, h);
   }
-  return { inputs, logits: h };
+  return { inputs, logits: offset ? tf.add<tf.Tensor2D>(h, offset) : h };
 }

@@ -126,9 +126,12 @@ export function disposeModel(model: PlainModel): void {
 
 /**
  * One batch: `x` is features [B, in] (float32) or ids [B, L] (int32) for an embedding model; `y`
- * holds targets as {@link LossKind} describes. Tensors stay owned by the caller.
+ * holds targets as {@link LossKind} describes. `offset` ([B, out], or [1, out] for every row) is a
+ * fixed term added to the logits before the loss — not a variable, so it gets no gradient (the
+ * recommendation model's local popularity prior). Tensors stay owned by the caller.
  */
 export interface Batch {
   readonly x: tf.Tensor2D;
   readonly y: tf.Tensor;
+  readonly offset?: tf.Tensor2D;
 }

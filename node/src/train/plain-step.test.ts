@@ -13,7 +13,7 @@ const made: { model: PlainModel; batch: Batch }[] = [];
 afterAll(() => {
   for (const { model, batch } of made) {
     disposeModel(model);
-    tf.dispose([batch.x, batch.y]);
+    tf.dispose([batch.x, batch.y, ...(batch.offset ? [batch.offset] : [])]);
   }
 });
 
@@ -63,6 +63,33 @@ const cases: [string, () => { model: PlainModel; batch: Batch }][] = [
       },
     }),
   ],
+  [
+    'embedding → softmax with one fixed logit offset row for the batch',
+    () => ({
+      model: buildModel({
+        embedding: { vocab: 9, dim: 3 },
+        layers: [
+          { units: 4, activation: 'relu' },
+          { units: 5, activation: 'linear' },
+        ],
+        loss: 'softmax-ce-logits',
+        seed: 4,
+      }),
+      batch: {
+        x: tf.tensor2d(
+          [
+            [1, 1, 2],
+            [8, 0, 8],
+            [3, 4, 5],
+          ],
+          undefined,
+          'int32',
+        ),
+        y: tf.tensor1d([0, 4, 2], 'int32'),
+        offset: tf.tensor2d([[0, -30, 1.5, 0, -2]]),
+      },
+    }),
+  ],
 ];
 
 describe('batchGradients (backpropagation by hand)', () => {
@@ -75,6 +102,21 @@ describe('batchGradients (backpropagation by hand)', () => {
     for (const v of vars)
       expectClose(ours[v.name]!.dataSync(), ref[v.name]!.dataSync(), 1e-5, v.name);
     tf.dispose([ref, ours]);
+  });
+
+  it('a logit offset changes the gradient (the loss sees it)', () => {
+    const { model, batch } = cases[2]![1]();
+    made.push({ model, batch });
+    const { offset, ...plain } = batch;
+    const withOffset = batchGradients(model, batch);
+    const without = batchGradients(model, plain);
+    const name = model.dense[1]!.b.name;
+    const diff = tf.tidy(
+      () => tf.max(tf.abs(tf.sub(withOffset[name]!, without[name]!))).dataSync()[0]!,
+    );
+    expect(offset).toBeDefined();
+    expect(diff).toBeGreaterThan(1e-3);
+    tf.dispose([withOffset, without]);
   });
 
   it('plainStep lowers the loss of a batch it fits and leaks no tensors', () => {

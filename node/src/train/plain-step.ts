@@ -7,7 +7,7 @@ import type { Batch, PlainModel } from './model';
 
 /** The mean loss of a batch as a scalar tensor (differentiable when called on a gradient tape). */
 export function meanLoss(model: PlainModel, batch: Batch): tf.Scalar {
-  return tf.mean(perExampleLoss(model.loss, logits(model, batch.x), batch.y));
+  return tf.mean(perExampleLoss(model.loss, logits(model, batch.x, batch.offset), batch.y));
 }
 
 /**
@@ -20,7 +20,7 @@ export function meanLoss(model: PlainModel, batch: Batch): tf.Scalar {
 export function batchGradients(model: PlainModel, batch: Batch): tf.NamedTensorMap {
   return tf.tidy(() => {
     const size = batch.x.shape[0];
-    const trace = forwardTrace(model, batch.x);
+    const trace = forwardTrace(model, batch.x, batch.offset);
     // The mean's 1/B is applied where it is cheapest: folded into the loss gradient's constant
     // for mse and bce (no extra kernel), as example weights scaling the narrow [B, ·] layer
     // inputs for a wide softmax output.

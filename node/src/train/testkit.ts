@@ -45,7 +45,13 @@ export function bruteForceClipped(
   const norms: number[] = [];
   for (let i = 0; i < batch.x.shape[0]; i++) {
     const grads = tf.tidy(() => {
-      const one: Batch = { x: tf.slice(batch.x, i, 1), y: tf.slice(batch.y, i, 1) };
+      const one: Batch = {
+        x: tf.slice(batch.x, i, 1),
+        y: tf.slice(batch.y, i, 1),
+        ...(batch.offset
+          ? { offset: batch.offset.shape[0] === 1 ? batch.offset : tf.slice(batch.offset, i, 1) }
+          : {}),
+      };
       return tf.variableGrads(() => meanLoss(model, one), vars).grads;
     });
     const values = new Map(vars.map((v) => [v.name, grads[v.name]!.dataSync()]));
