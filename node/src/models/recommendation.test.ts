@@ -3,6 +3,7 @@ import {
   RECOMMENDATION_HISTORY,
   defaultArchitecture,
   initialWeights,
+  manifestOf,
 } from '@coopfl/protocol/models';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTf } from '../tf/backend';
@@ -66,6 +67,37 @@ describe('recommendation', () => {
     expect(rec.fallback).toBeUndefined();
     for (const it of rec.items) expect(data.bought.get(customer)!.has(it.productId)).toBe(false);
   }, 60_000);
+
+  it("adds the shop's assortment prior: a bucket it does not carry is never ranked", () => {
+    const carried = new Set([...data.bucketProducts.keys()]);
+    expect(data.prior[0]).toBe(-30); // padding
+    for (let b = 1; b < data.vocab; b++) expect(data.prior[b]).toBe(carried.has(b) ? 0 : -30);
+    const absent = Array.from({ length: data.vocab }, (_, b) => b).find(
+      (b) => b > 0 && !carried.has(b),
+    )!;
+    // A network that puts a bucket the shop cannot sell far ahead of every other one…
+    const w = initialWeights(arch, seededRandom(3));
+    const pushed = Float32Array.from(w);
+    const bias = manifestOf(arch).entries.find((e) => e.name === 'dense_1/bias')!;
+    pushed[bias.offset + absent] = 20;
+    // …ranks as if it did not: the prior takes the bucket out of the shop's ranking.
+    const before = recommendationRuntime.evaluate(arch, w, data);
+    const after = recommendationRuntime.evaluate(arch, pushed, data);
+    expect(after.hit_rate_10).toBe(before.hit_rate_10);
+    expect(after.ndcg_10).toBe(before.ndcg_10);
+    expect(after.loss).toBeCloseTo(before.loss!, 3);
+    const customer = [...data.histories.keys()][0]!;
+    const rec = recommend(arch, pushed, data, customer, 10);
+    expect(rec.items.every((i) => i.score < 0.5)).toBe(true);
+    // Without the prior the same network would rank the absent bucket first for everyone.
+    const noPrior: RecommendationData = {
+      ...data,
+      test: { ...data.test, logitOffset: undefined },
+    };
+    expect(recommendationRuntime.evaluate(arch, pushed, noPrior).ndcg_10).toBeLessThan(
+      recommendationRuntime.evaluate(arch, w, noPrior).ndcg_10!,
+    );
+  });
 
   it('falls back to best sellers for an unknown customer', () => {
     const rec = recommend(arch, initialWeights(arch, seededRandom(3)), data, 'nobody', 3);

@@ -1,4 +1,4 @@
-import type { ExampleSet, Metrics, PreparedData } from '@coopfl/node/models';
+import type { ExampleSet, LogitOffset, Metrics, PreparedData } from '@coopfl/node/models';
 import type { MetricValues } from './results';
 
 /** Prepared data of the models that train on one example set (all three of ours). */
@@ -40,15 +40,34 @@ export function poolTraining<D extends TrainableData>(datas: readonly D[]): D {
   if (sets.some((s) => s.width !== width || s.yWidth !== yWidth)) {
     throw new Error('shops prepared different feature widths; cannot pool');
   }
+  const size = sets.reduce((s, x) => s + x.size, 0);
   const train: ExampleSet = {
     x: concat(sets.map((s) => s.x)),
     y: concat(sets.map((s) => s.y)),
     width,
     yWidth,
-    size: sets.reduce((s, x) => s + x.size, 0),
+    size,
+    ...(sets.some((s) => s.logitOffset) ? { logitOffset: pooledOffsets(sets, size) } : {}),
   };
   const first = datas[0]!;
   return { ...first, train, counts: { ...first.counts, train: train.size } };
+}
+
+/**
+ * The shops' logit offsets as one table (one row per shop) and each pooled example's row in it:
+ * every example keeps its own shop's offset.
+ */
+function pooledOffsets(sets: readonly ExampleSet[], size: number): LogitOffset {
+  const rows = new Int32Array(size);
+  let at = 0;
+  sets.forEach((s, shop) => {
+    if (!s.logitOffset || s.logitOffset.rows) {
+      throw new Error('pooling needs one logit offset row per shop');
+    }
+    rows.fill(shop, at, at + s.size);
+    at += s.size;
+  });
+  return { table: concat(sets.map((s) => s.logitOffset!.table)) as Float32Array, rows };
 }
 
 /** Mean and median over the non-null values of each metric. */
