@@ -21,8 +21,9 @@ export const fmtTime = (iso: string | null): string =>
 
 /** What a metric name means, for labels (lower or higher is better). */
 export const METRIC_LABELS: Record<string, string> = {
-  wape: 'WAPE (lower is better)',
-  mase: 'MASE (lower is better)',
+  wape: 'WAPE of weekly units (lower is better)',
+  mase: 'MASE of weekly units (lower is better)',
+  wape_daily: 'WAPE of daily units (lower is better)',
   loss: 'loss (lower is better)',
   hit_rate_10: 'HitRate@10 (higher is better)',
   ndcg_10: 'NDCG@10 (higher is better)',

@@ -42,7 +42,10 @@ export interface DemandSeries {
   readonly scale: number;
   /** Mean price over the training window (NaN when unknown). */
   readonly meanPrice: number;
-  /** In-sample seasonal-naive (lag 7) MAE over the training window, in units: MASE's scale. */
+  /**
+   * In-sample MAE of the naive weekly forecast (next week's units = this week's) over the training
+   * window's whole weeks, in units per week: the scale of weekly MASE.
+   */
   readonly naiveMae: number;
 }
 
@@ -120,6 +123,15 @@ export async function readDaily(
   return { raw, origin: 'orders' };
 }
 
+/** Sums of whole weeks (7 days from index 0 on; a last partial week is left out). */
+export function weeklySums(daily: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(Math.floor(daily.length / 7));
+  for (let w = 0; w < out.length; w++) {
+    for (let d = 0; d < 7; d++) out[w]! += daily[7 * w + d]!;
+  }
+  return out;
+}
+
 function mean(xs: ArrayLike<number>, from: number, to: number): number {
   let s = 0;
   for (let i = from; i < to; i++) s += xs[i]!;
@@ -139,31 +151,99 @@ function meanPriceOf(price: Float64Array, from: number, to: number): number {
   return n > 0 ? s / n : Number.NaN;
 }
 
+/** Days in a "year" for last-year features: 52 weeks, so a weekday lines up with itself. */
+const YEAR_DAYS = 364;
+
+/** What the features of every series of one shop share: its calendar and total daily units. */
+export interface DemandShop {
+  /** UTC day number of day index 0. */
+  readonly firstDay: number;
+  /**
+   * The shop's units per day summed over every catalog key it sold (also keys too rare to be a
+   * series of their own): the dense signal for shop-level trend and last year's season.
+   */
+  readonly totals: Float64Array;
+}
+
+/** The shop's units per day over `days` days from `firstDay`, all catalog keys summed. */
+export function shopTotals(
+  raw: ReadonlyMap<string, RawSeries>,
+  firstDay: number,
+  days: number,
+): Float64Array {
+  const totals = new Float64Array(days);
+  for (const r of raw.values()) {
+    for (const [day, u] of r.units) {
+      if (day >= firstDay && day < firstDay + days) totals[day - firstDay]! += u;
+    }
+  }
+  return totals;
+}
+
+/** Σ xs[from..to) over the part of the range inside the array. */
+function sumRange(xs: Float64Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = Math.max(0, from); i < Math.min(to, xs.length); i++) s += xs[i]!;
+  return s;
+}
+
+/** A ratio − 1 clipped to [−1, 3], 0 when the denominator is empty. */
+function lift(num: number, den: number): number {
+  return den > 0 ? Math.max(-1, Math.min(3, num / den - 1)) : 0;
+}
+
+/** An example's level floor, as a share of its series' long-run mean (see `DEMAND_FEATURES`). */
+const LEVEL_FLOOR = 0.25;
+
+/**
+ * The level of series `s` at origin `o`: its mean daily units over the 28 history days, floored
+ * at a quarter of the long-run mean (a run of empty days must not make one sale look huge). Lags
+ * and targets of the example are in this unit.
+ */
+export function demandLevel(s: DemandSeries, o: number): number {
+  let sum = 0;
+  for (let i = Math.max(0, o - DEMAND_HISTORY + 1); i <= o; i++) sum += s.units[i]!;
+  return Math.max(sum / DEMAND_HISTORY, LEVEL_FLOOR * s.scale);
+}
+
 /**
  * The features of series `s` at origin `o` (day index of the last history day), in
- * `DEMAND_FEATURES` order, written to `out` at `at`. Calendar features describe the first
- * forecast day; promotion and holiday flags are those planned for it (known in advance).
+ * `DEMAND_FEATURES` order, written to `out` at `at`; returns the example's level
+ * ({@link demandLevel}), the unit of its lags and targets. Calendar features describe the first
+ * forecast day; promotion and holiday flags are those planned for it (known in advance). Only days
+ * up to `o` are read (last year's forecast weeks lie a year before the origin).
  */
 export function demandFeatures(
   s: DemandSeries,
-  firstDay: number,
+  shop: DemandShop,
   o: number,
   out: Float32Array,
   at = 0,
-): void {
+): number {
+  const level = demandLevel(s, o);
   let k = at;
   let sum7 = 0;
   let sum28 = 0;
   for (let lag = DEMAND_HISTORY; lag >= 1; lag--) {
     const i = o - lag + 1;
-    const v = i >= 0 ? s.units[i]! / s.scale : 0;
+    const v = i >= 0 ? s.units[i]! / level : 0;
     out[k++] = v;
     sum28 += v;
     if (lag <= 7) sum7 += v;
   }
   out[k++] = sum7 / 7;
   out[k++] = sum28 / DEMAND_HISTORY;
-  const next = firstDay + o + 1;
+  const t = shop.totals;
+  out[k++] = lift(sumRange(t, o - 6, o + 1) * 4, sumRange(t, o - 27, o + 1));
+  // Last year: the four forecast weeks against the four weeks before them, a year back.
+  const ly = o - YEAR_DAYS;
+  const before = sumRange(t, ly - 27, ly + 1) / 4;
+  const known = ly - 27 >= 0 && before > 0;
+  for (let w = 0; w < 4; w++) {
+    out[k++] = known ? lift(sumRange(t, ly + 1 + 7 * w, ly + 8 + 7 * w), before) : 0;
+  }
+  out[k++] = known ? 1 : 0;
+  const next = shop.firstDay + o + 1;
   const dow = (((next + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday (getUTCDay 4)
   for (let d = 0; d < 7; d++) out[k++] = d === dow ? 1 : 0;
   const month = new Date(next * DAY_MS).getUTCMonth();
@@ -174,7 +254,9 @@ export function demandFeatures(
   out[k++] = Math.max(-1, Math.min(1, ratio));
   out[k++] = o + 1 < s.promo.length ? s.promo[o + 1]! : 0;
   out[k++] = o + 1 < s.holiday.length ? s.holiday[o + 1]! : 0;
-  out[k++] = Math.log1p(s.scale);
+  out[k++] = Math.log1p(level);
+  out[k++] = Math.log(level / s.scale);
+  return level;
 }
 
 /** A dense series over the shop's days, or undefined when it sold on too few training days. */
@@ -211,6 +293,6 @@ export function buildSeries(
     holiday,
     scale: Math.max(SCALE_EPSILON, trainMean),
     meanPrice: meanPriceOf(price, 0, trainDays),
-    naiveMae: seasonalNaiveMae(units.subarray(0, trainDays), 7),
+    naiveMae: seasonalNaiveMae(weeklySums(units.subarray(0, trainDays)), 1),
   };
 }

@@ -6,7 +6,14 @@ import {
 } from '@coopfl/protocol/models';
 import { CoopNodeError } from '../errors';
 import type { StoreSource } from '../store/source';
-import { buildSeries, demandFeatures, readDaily, type DemandSeries } from './demand-series';
+import {
+  buildSeries,
+  demandFeatures,
+  readDaily,
+  shopTotals,
+  type DemandSeries,
+  type DemandShop,
+} from './demand-series';
 import { mase, wape } from './metrics';
 import { isoDay } from './shop-data';
 import { packRows, splitDays } from './split';
@@ -14,16 +21,20 @@ import { emptySet, predictAll, trainLocal, type ExampleSet } from './train-loop'
 import type { Metrics, ModelRuntime, PreparedData, PrepareOptions } from './types';
 import { withModel } from './weights';
 
-export { demandFeatures, type DemandSeries } from './demand-series';
+export { demandFeatures, type DemandSeries, type DemandShop } from './demand-series';
 
 const WIDTH = DEMAND_FEATURES.length;
 /** Cap on examples per shop: origins are thinned evenly above it (big shops × two years). */
 const MAX_EXAMPLES = 150_000;
 
-/** Which series and origin (day index of the last history day) each example of a split is. */
+/**
+ * Which series and origin (day index of the last history day) each example of a split is, and
+ * its level: units per unit of its scaled lags and targets.
+ */
 export interface DemandMeta {
   readonly series: Int32Array;
   readonly origin: Int32Array;
+  readonly level: Float64Array;
 }
 
 /** The demand model's prepared data for one shop. */
@@ -35,6 +46,8 @@ export interface DemandData extends PreparedData {
   readonly firstDay: number;
   readonly lastDay: number;
   readonly series: readonly DemandSeries[];
+  /** The shop's calendar and total units per day (shop-level features). */
+  readonly shop: DemandShop;
   readonly train: ExampleSet;
   readonly validation: ExampleSet;
   readonly test: ExampleSet;
@@ -86,6 +99,7 @@ async function prepare(source: StoreSource, opts: PrepareOptions): Promise<Deman
       'no catalog key sold on enough days of the training period',
     );
   }
+  const shop: DemandShop = { firstDay, totals: shopTotals(raw, firstDay, days) };
   const stride = Math.max(1, Math.ceil((series.length * days) / MAX_EXAMPLES));
   const rows = {
     train: [] as Float32Array[],
@@ -98,9 +112,9 @@ async function prepare(source: StoreSource, opts: PrepareOptions): Promise<Deman
     test: [] as Float32Array[],
   };
   const meta = {
-    train: { s: [] as number[], o: [] as number[] },
-    validation: { s: [] as number[], o: [] as number[] },
-    test: { s: [] as number[], o: [] as number[] },
+    train: { s: [] as number[], o: [] as number[], l: [] as number[] },
+    validation: { s: [] as number[], o: [] as number[], l: [] as number[] },
+    test: { s: [] as number[], o: [] as number[], l: [] as number[] },
   };
   series.forEach((s, si) => {
     for (let o = DEMAND_HISTORY - 1; o + DEMAND_HORIZON < days; o += stride) {
@@ -112,13 +126,14 @@ async function prepare(source: StoreSource, opts: PrepareOptions): Promise<Deman
       else if (start >= testIdx) part = 'test';
       else continue; // the target window straddles a boundary
       const x = new Float32Array(WIDTH);
-      demandFeatures(s, firstDay, o, x);
+      const level = demandFeatures(s, shop, o, x);
       const y = new Float32Array(DEMAND_HORIZON);
-      for (let h = 0; h < DEMAND_HORIZON; h++) y[h] = s.units[start + h]! / s.scale;
+      for (let h = 0; h < DEMAND_HORIZON; h++) y[h] = s.units[start + h]! / level;
       rows[part].push(x);
       ys[part].push(y);
       meta[part].s.push(si);
       meta[part].o.push(o);
+      meta[part].l.push(level);
     }
   });
   const set = (p: 'train' | 'validation' | 'test'): ExampleSet =>
@@ -142,21 +157,32 @@ async function prepare(source: StoreSource, opts: PrepareOptions): Promise<Deman
     firstDay,
     lastDay,
     series,
+    shop,
     train,
     validation,
     test,
-    trainMeta: { series: Int32Array.from(meta.train.s), origin: Int32Array.from(meta.train.o) },
-    validationMeta: {
-      series: Int32Array.from(meta.validation.s),
-      origin: Int32Array.from(meta.validation.o),
-    },
-    testMeta: { series: Int32Array.from(meta.test.s), origin: Int32Array.from(meta.test.o) },
+    trainMeta: metaOf(meta.train),
+    validationMeta: metaOf(meta.validation),
+    testMeta: metaOf(meta.test),
   };
 }
 
+const metaOf = (m: { s: number[]; o: number[]; l: number[] }): DemandMeta => ({
+  series: Int32Array.from(m.s),
+  origin: Int32Array.from(m.o),
+  level: Float64Array.from(m.l),
+});
+
+/** Weeks in the forecast horizon: the main metrics score weekly totals. */
+const WEEKS = DEMAND_HORIZON / 7;
+
 /**
- * WAPE and MASE in units, and the scaled MSE, of scaled forecasts `pred` (one row of
- * {@link DEMAND_HORIZON} per example) on a split.
+ * Metrics of scaled daily forecasts `pred` (one row of {@link DEMAND_HORIZON} per example) on a
+ * split. The main metric, `wape`, scores the four weekly totals of each forecast in units: what a
+ * shop restocks by, and a fair test of a daily forecast of slow sellers — most of their days sell
+ * nothing, so daily absolute error rewards forecasting zero (kept as `wape_daily` to show it).
+ * `mase` is weekly too, each key's error over its in-sample naive weekly error; `loss` is the
+ * scaled daily MSE the network trains on.
  */
 function demandMetrics(
   data: DemandData,
@@ -164,26 +190,34 @@ function demandMetrics(
   meta: DemandMeta,
   pred: Float32Array,
 ): Metrics {
+  const weeks = set.size * WEEKS;
+  const actual = new Float64Array(weeks);
+  const forecast = new Float64Array(weeks);
+  const scale = new Float64Array(weeks);
   const n = set.size * DEMAND_HORIZON;
-  const actual = new Float64Array(n);
-  const forecast = new Float64Array(n);
-  const scale = new Float64Array(n);
+  const actualDaily = new Float64Array(n);
+  const forecastDaily = new Float64Array(n);
   let se = 0;
   for (let e = 0; e < set.size; e++) {
     const s = data.series[meta.series[e]!]!;
+    const level = meta.level[e]!;
     for (let h = 0; h < DEMAND_HORIZON; h++) {
       const k = e * DEMAND_HORIZON + h;
       const d = pred[k]! - set.y[k]!;
       se += d * d;
-      actual[k] = set.y[k]! * s.scale;
-      forecast[k] = Math.max(0, pred[k]! * s.scale);
-      scale[k] = s.naiveMae;
+      actualDaily[k] = set.y[k]! * level;
+      forecastDaily[k] = Math.max(0, pred[k]! * level);
+      const w = e * WEEKS + Math.floor(h / 7);
+      actual[w]! += actualDaily[k];
+      forecast[w]! += forecastDaily[k];
+      scale[w] = s.naiveMae;
     }
   }
   return {
     wape: wape(actual, forecast),
     mase: mase(actual, forecast, scale),
     loss: n > 0 ? se / n : Number.NaN,
+    wape_daily: wape(actualDaily, forecastDaily),
   };
 }
 
@@ -198,7 +232,7 @@ function seasonalNaive(data: DemandData, set: ExampleSet, meta: DemandMeta): Flo
     const s = data.series[meta.series[e]!]!;
     const o = meta.origin[e]!;
     for (let h = 0; h < DEMAND_HORIZON; h++) {
-      pred[e * DEMAND_HORIZON + h] = s.units[o - 6 + (h % 7)]! / s.scale;
+      pred[e * DEMAND_HORIZON + h] = s.units[o - 6 + (h % 7)]! / meta.level[e]!;
     }
   }
   return pred;
@@ -271,11 +305,11 @@ export function forecast(
   }
   const x = new Float32Array(WIDTH);
   const o = data.lastDay - data.firstDay;
-  demandFeatures(s, data.firstDay, o, x);
+  const level = demandFeatures(s, data.shop, o, x);
   const pred = withModel(arch, weights, (m) => predictAll(m, { x, width: WIDTH, size: 1 }));
   return {
     catalogKey,
     from: isoDay(data.lastDay + 1),
-    units: Array.from(pred.subarray(0, days), (v) => Math.max(0, v * s.scale)),
+    units: Array.from(pred.subarray(0, days), (v) => Math.max(0, v * level)),
   };
 }
