@@ -127,7 +127,7 @@ export function fraudOrders(
   while (orders.length < target) {
     let pattern = PATTERN_NAMES[pickWeighted(rng, PATTERN_WEIGHTS)]!;
     if (pattern === 'account_takeover' && takeoverable.length === 0) pattern = 'high_first_order';
-    const d = randomBelow(rng, days.length);
+    const d = shop.openDay + randomBelow(rng, days.length - shop.openDay);
     const day = days[d]!;
     const ms = timeOnDay(rng, day, FRAUD_HOUR_CUM);
     switch (pattern) {

@@ -168,6 +168,37 @@ describe('synthetic cooperative: statistics (20 shops × 730 days)', () => {
     expect(s0[s0.length - 1]! / s0[4]!).toBeLessThan(1.5);
   });
 
+  it('staggered openings: no order before a shop opens, and a young shop is smaller', () => {
+    const o = { ...small, shops: 8, days: 200, customersPerShop: 150, sizeSkew: 0 } as const;
+    const staggered = generateCooperative({ ...o, openingSpread: 0.8 });
+    const firstDay = new Map<string, string>();
+    for (const r of staggered.orders) {
+      const s = String(r.store_id);
+      const d = String(r.created_at).slice(0, 10);
+      if (!firstDay.has(s) || d < firstDay.get(s)!) firstDay.set(s, d);
+    }
+    const days = [...firstDay.values()].map(
+      (d) => (Date.parse(d) - Date.parse('2024-01-01')) / 864e5,
+    );
+    // Openings spread over the first 80 % (160 days): some shops open late…
+    expect(Math.max(...days)).toBeGreaterThan(60);
+    expect(Math.max(...days)).toBeLessThanOrEqual(160 + 7);
+    // …and have fewer customers than the shops of the same size that trade from day one.
+    const late = [...firstDay.entries()].sort((a, b) => b[1].localeCompare(a[1]))[0]![0];
+    const customers = perShop(staggered.customers);
+    const flat = perShop(generateCooperative(o).customers);
+    expect(customers.get(late)!).toBeLessThan(0.8 * flat.get(late)!);
+    // Without the option every shop trades from the first days.
+    const plain = generateCooperative(o);
+    for (const s of new Set(plain.orders.map((r) => String(r.store_id)))) {
+      const first = plain.orders
+        .filter((r) => String(r.store_id) === s)
+        .map((r) => String(r.created_at))
+        .sort()[0]!;
+      expect(first < '2024-01-15', s).toBe(true);
+    }
+  });
+
   it('fraud rate of every shop lies in the configured range', () => {
     const orders = perShop(t.orders);
     const frauds = perShop(t.fraud_labels.filter((r) => r.is_fraud === 1));

@@ -76,6 +76,13 @@ export const SynthOptions = z
       .min(1, 'must be ≥ 1')
       .max(32, 'must be ≤ 32')
       .default(4),
+    /**
+     * Staggered membership: each shop opens on a day drawn uniformly from the first
+     * `openingSpread` share of the period (0 = every shop trades from day one). A young shop has
+     * proportionally fewer customers and orders, and may not have lived through a season yet —
+     * what a cooperative offers it most.
+     */
+    openingSpread: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
     /** Also write daily_sales.csv (dense: every date × catalog key in the shop's assortment). */
     dailySales: z.boolean().default(false),
   })

@@ -1,4 +1,5 @@
 import type { RandomSource } from '@coopfl/protocol';
+import { randomBelow } from '@coopfl/protocol';
 import type { Day } from './calendar';
 import type { SynthOptions } from './options';
 import {
@@ -75,6 +76,8 @@ export interface Shop {
   readonly index: number;
   readonly sizeFactor: number;
   readonly customers: number;
+  /** Day index the shop opens (no order before it). */
+  readonly openDay: number;
   readonly country: string;
   readonly categoryMix: number[];
   /** Catalog-key indices carried, in the shop's product-id order. */
@@ -247,12 +250,16 @@ export function buildShops(
       return 1 - share + share * promoBoost(p.discount);
     });
     const growth = normal(rng, 0.15, 0.2);
+    // Drawn only when asked for, so cooperatives without staggered openings stay as they were.
+    const openDay =
+      o.openingSpread > 0 ? randomBelow(rng, Math.floor(o.openingSpread * days.length) + 1) : 0;
     const weekly = Array.from({ length: 7 }, () => logNormal(rng, 0, 0.05));
     const intensity = days.map((day) => {
       let mix = 0;
       for (let c = 0; c < nc; c++) mix += categoryMix[c]! * categorySeason(catalog, c, day.doy);
       const p = promoByDay[day.index]!;
       const promo = p >= 0 ? promoLift[p]! : 1;
+      if (day.index < openDay) return 0;
       return day.demand * weekly[day.dow]! * Math.exp((growth * day.index) / 365) * mix * promo;
     });
     const [lo, hi] = o.fraudRate;
@@ -260,7 +267,11 @@ export function buildShops(
       storeId: `shop-${pad(s + 1, width)}`,
       index: s,
       sizeFactor,
-      customers: Math.max(5, Math.round(o.customersPerShop * sizeFactor)),
+      customers: Math.max(
+        5,
+        Math.round((o.customersPerShop * sizeFactor * (days.length - openDay)) / days.length),
+      ),
+      openDay,
       country: HOME_COUNTRIES[s % HOME_COUNTRIES.length]!,
       categoryMix,
       assortment,
