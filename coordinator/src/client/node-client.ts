@@ -261,19 +261,44 @@ export class NodeClient {
     return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
   }
 
-  /** A secure-aggregation channel for one round over HTTP (long polling for server messages). */
-  channel(roundId: string, opts: { pollMs?: number } = {}): RoundChannel {
+  /**
+   * A secure-aggregation channel for one round over HTTP (long polling for server messages).
+   *
+   * Each message is posted with `?wait=pollMs`: the coordinator answers once it has applied it and
+   * then streams, in the same response, the server message that follows (when the stage closes),
+   * which `receive` takes instead of polling the inbox — one signed request per stage, not two. An
+   * empty or broken stream, or a coordinator that answers 204, leaves `receive` to poll as before.
+   * `prefetch: false` always polls the inbox.
+   */
+  channel(roundId: string, opts: { pollMs?: number; prefetch?: boolean } = {}): RoundChannel {
     const kinds = ['keys', 'ciphertexts', 'unmaskRequest'] as const;
     let next = 0;
+    const pollMs = opts.pollMs ?? 20_000;
     const base = `${this.#o.url}/v1/rounds/${encodeURIComponent(roundId)}`;
+    /** The server message streaming in with the last message's answer, by its kind. */
+    let ahead: { kind: string; bytes: Promise<Uint8Array | undefined> } | undefined;
     return {
       send: async (_from, bytes) => {
-        const res = await this.#fetch(`${base}/messages`, {
+        ahead = undefined;
+        const wait = opts.prefetch === false ? '' : `?wait=${pollMs}`;
+        const res = await this.#fetch(`${base}/messages${wait}`, {
           method: 'POST',
           headers: { 'content-type': 'application/octet-stream' },
           body: bytes as Uint8Array<ArrayBuffer>,
         });
-        if (res.ok) return;
+        if (res.ok) {
+          const kind = res.headers.get('x-coopfl-inbox');
+          if (res.status === 200 && kind) {
+            ahead = {
+              kind,
+              bytes: res.arrayBuffer().then(
+                (b) => (b.byteLength > 0 ? new Uint8Array(b) : undefined),
+                () => undefined,
+              ),
+            };
+          } else await res.body?.cancel();
+          return;
+        }
         const err = await errorOf(res);
         // A retried POST whose first attempt was applied: the protocol calls it a replay.
         if (res.status === 409 && err.message.includes('Replay:')) return;
@@ -282,8 +307,14 @@ export class NodeClient {
       receive: async () => {
         const kind = kinds[next];
         if (!kind) return undefined;
+        const streamed = ahead?.kind === kind ? await ahead.bytes : undefined;
+        ahead = undefined;
+        if (streamed) {
+          next++;
+          return streamed;
+        }
         for (;;) {
-          const res = await this.#fetch(`${base}/inbox?kind=${kind}&wait=${opts.pollMs ?? 20_000}`);
+          const res = await this.#fetch(`${base}/inbox?kind=${kind}&wait=${pollMs}`);
           if (res.status === 200) {
             next++;
             return new Uint8Array(await res.arrayBuffer());

@@ -20,10 +20,16 @@ import { TRPC_CODE_OF_STATUS } from './trpc';
 
 type Env = { Variables: { node?: Member; principal?: Principal; address: string } };
 
-const InboxQuery = z.object({
-  kind: z.enum(['keys', 'ciphertexts', 'unmaskRequest']),
-  wait: z.coerce.number().int().min(0).max(30_000).default(0),
-});
+const wait = z.coerce.number().int().min(0).max(30_000).default(0);
+const InboxQuery = z.object({ kind: z.enum(['keys', 'ciphertexts', 'unmaskRequest']), wait });
+const MessageQuery = z.object({ wait });
+
+/** A query's first problem, as the BadRequest every route answers with. */
+const badQuery = (error: z.ZodError) =>
+  new CoordinatorError(
+    'BadRequest',
+    `query ${error.issues[0]?.path.join('.')}: ${error.issues[0]?.message}`,
+  );
 
 /**
  * The coordinator's HTTP surface (Hono): tRPC at /trpc for control, binary routes under /v1 for
@@ -160,26 +166,46 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     return node;
   };
 
-  /** A secure-aggregation message from a member (its own signed protocol envelope). */
+  /**
+   * A secure-aggregation message from a member (its own signed protocol envelope): 204 once it is
+   * applied. With `?wait=MS` the answer is 200 as soon as it is applied, naming in
+   * `x-coopfl-inbox` the server message the member waits for next, and that message is the body,
+   * streamed once the stage closes (empty if not within MS; the member then asks its inbox): one
+   * signed request per stage instead of the message and a long poll of the inbox.
+   */
   app.post('/v1/rounds/:roundId/messages', async (c) => {
     const node = requireNode(c);
     if (c.req.header('content-type') !== 'application/octet-stream') {
       throw new CoordinatorError('BadRequest', 'round messages must be application/octet-stream');
     }
+    const q = MessageQuery.safeParse(c.req.query());
+    if (!q.success) throw badQuery(q.error);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    await rounds.submit(c.req.param('roundId'), node.id, bytes);
-    return c.body(null, 204);
+    const roundId = c.req.param('roundId');
+    const next = await rounds.submit(roundId, node.id, bytes);
+    if (!next || q.data.wait === 0) return c.body(null, 204);
+    const body = new ReadableStream<Uint8Array>({
+      start: async (controller) => {
+        try {
+          const msg = await rounds.inbox(roundId, node.id, next, q.data.wait);
+          if (msg instanceof Uint8Array) controller.enqueue(msg);
+        } catch {
+          // The round ended or left this coordinator meanwhile: the member's inbox request says so.
+        }
+        controller.close();
+      },
+    });
+    return c.body(body, 200, {
+      'content-type': 'application/octet-stream',
+      'x-coopfl-inbox': next,
+    });
   });
 
   /** The server message of a stage for this member: 200 bytes, 204 not yet, 410 round over. */
   app.get('/v1/rounds/:roundId/inbox', async (c) => {
     const node = requireNode(c);
     const q = InboxQuery.safeParse(c.req.query());
-    if (!q.success)
-      throw new CoordinatorError(
-        'BadRequest',
-        `query ${q.error.issues[0]?.path.join('.')}: ${q.error.issues[0]?.message}`,
-      );
+    if (!q.success) throw badQuery(q.error);
     const msg = await rounds.inbox(c.req.param('roundId'), node.id, q.data.kind, q.data.wait);
     if (msg === 'pending') return c.body(null, 204);
     if (msg === 'closed')

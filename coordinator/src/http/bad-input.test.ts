@@ -297,6 +297,18 @@ describeTargets('refused input', (fresh) => {
       );
     });
 
+    it('a bad wait on a message is refused before the message is looked at', async () => {
+      await refused(
+        signed(nodes[0]!, `/v1/rounds/${roundId}/messages?wait=soon`, {
+          method: 'POST',
+          body: new Uint8Array(16),
+        }),
+        400,
+        'BadRequest',
+        /query wait/,
+      );
+    });
+
     it('a member cannot read another round’s messages', async () => {
       await refused(
         signed(nodes[3]!, `/v1/rounds/${roundId}/inbox?kind=keys`),

@@ -45,7 +45,8 @@ type Work =
 
 interface Pending {
   work: Work;
-  resolve: () => void;
+  /** With the stage that accepted a message (or was current when a deadline was handled). */
+  resolve: (stage: ServerStage) => void;
   reject: (err: unknown) => void;
 }
 
@@ -61,6 +62,11 @@ const KIND_OF_CLOSED: Partial<Record<ServerStage, InboxKind>> = {
   shares: 'ciphertexts',
   masked: 'unmaskRequest',
 };
+
+/** The server message a client waits for after its message of `stage` (none after unmasking). */
+export function inboxAfter(stage: ServerStage): InboxKind | undefined {
+  return KIND_OF_CLOSED[stage];
+}
 
 export type RoundOutcome =
   { ok: true; result: AggregateResult } | { ok: false; error: ProtocolError };
@@ -143,17 +149,20 @@ export class ActiveRound {
     });
   }
 
-  /** Applies a client message; resolves once it is durable, rejects with the protocol's named error. */
-  submit(clientIndex: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Applies a client message; resolves, once it is durable, with the stage that accepted it, and
+   * rejects with the protocol's named error.
+   */
+  submit(clientIndex: number, bytes: Uint8Array): Promise<ServerStage> {
     return this.#enqueue({ type: 'message', clientIndex, bytes });
   }
 
   /** Closes `stage` if it is still open (its deadline passed). */
-  deadline(stage: ServerStage): Promise<void> {
-    return this.#enqueue({ type: 'deadline', stage });
+  async deadline(stage: ServerStage): Promise<void> {
+    await this.#enqueue({ type: 'deadline', stage });
   }
 
-  #enqueue(work: Work): Promise<void> {
+  #enqueue(work: Work): Promise<ServerStage> {
     return new Promise((resolve, reject) => {
       this.#incoming.push({ work, resolve, reject });
       if (!this.#draining) void this.#drain();
@@ -174,11 +183,11 @@ export class ActiveRound {
         let state = this.#state;
         const events: Omit<RoundEvent, 'seq'>[] = [];
         const effects: [ServerState, Outgoing[], ServerStage][] = [];
-        const accepted: Pending[] = [];
+        const accepted: [Pending, ServerStage][] = [];
         for (const item of batch) {
           const stage = state.stage;
           if (stage === 'done' || stage === 'failed') {
-            if (item.work.type === 'deadline') accepted.push(item);
+            if (item.work.type === 'deadline') accepted.push([item, item.work.stage]);
             else
               item.reject(
                 new ProtocolError('RoundClosed', `round ${this.config.roundId} is ${stage}`),
@@ -187,7 +196,7 @@ export class ActiveRound {
           }
           if (item.work.type === 'deadline') {
             if (stage !== item.work.stage) {
-              accepted.push(item); // stale: that stage already closed
+              accepted.push([item, stage]); // stale: that stage already closed
               continue;
             }
             const totals = stage === 'masked' ? maskedTotals(state) : undefined;
@@ -199,7 +208,7 @@ export class ActiveRound {
             );
             effects.push([step.state, step.ok ? step.out : [], stage]);
             state = step.state;
-            accepted.push(item);
+            accepted.push([item, stage]);
             continue;
           }
           const { clientIndex, bytes } = item.work;
@@ -222,7 +231,7 @@ export class ActiveRound {
           }
           effects.push([step.state, step.ok ? step.out : [], stage]);
           state = step.state;
-          accepted.push(item);
+          accepted.push([item, stage]);
         }
         try {
           if (events.length > 0) {
@@ -231,11 +240,11 @@ export class ActiveRound {
             this.#seq = seq0 + events.length;
           }
         } catch (err) {
-          for (const item of accepted) item.reject(err);
+          for (const [item] of accepted) item.reject(err);
           continue;
         }
         for (const [next, out, stage] of effects) this.#absorb(next, out, stage);
-        for (const item of accepted) item.resolve();
+        for (const [item, stage] of accepted) item.resolve(stage);
       }
     } finally {
       this.#draining = false;

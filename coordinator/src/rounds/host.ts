@@ -2,11 +2,12 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { RoundId } from '@coopfl/protocol';
 import { isProtocolError } from '@coopfl/protocol';
 import type { ServerStage } from '@coopfl/protocol/secagg';
+import { DECLINE_STAGE_CODE, STAGE_CODE_OFFSET } from '@coopfl/protocol/secagg';
 import type { CoordinatorContext } from '../context';
 import { roundParticipants, rounds, secaggEvents } from '../db';
 import { CoordinatorError } from '../errors';
 import type { InboxKind, RoundEvent } from './active-round';
-import { ActiveRound } from './active-round';
+import { ActiveRound, inboxAfter } from './active-round';
 import { failRound, finalizeRound } from './finalize';
 import type { RoundConfig } from './round-config';
 import { RoundConfigSchema, secAggConfigOf } from './round-config';
@@ -118,11 +119,20 @@ export class RoundHost {
     return this.#hosted.has(roundId);
   }
 
-  /** Applies a member's secure-aggregation message; protocol rejections become BadRequest/Conflict. */
-  async submit(roundId: string, memberId: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * Applies a member's secure-aggregation message; protocol rejections become BadRequest/Conflict.
+   * Resolves with the server message the member waits for next (none after its unmask reply or a
+   * decline), which {@link inbox} then delivers.
+   */
+  async submit(
+    roundId: string,
+    memberId: string,
+    bytes: Uint8Array,
+  ): Promise<InboxKind | undefined> {
     const { hosted, index } = await this.#participant(roundId, memberId);
+    let stage: ServerStage;
     try {
-      await hosted.round.submit(index, bytes);
+      stage = await hosted.round.submit(index, bytes);
     } catch (err) {
       if (isProtocolError(err)) {
         const conflict = ['Replay', 'WrongStage', 'RoundClosed'].includes(err.code);
@@ -137,6 +147,7 @@ export class RoundHost {
     }
     this.ctx.metrics.bytesIn.inc(bytes.length);
     await this.#afterChange(hosted);
+    return bytes[STAGE_CODE_OFFSET] === DECLINE_STAGE_CODE ? undefined : inboxAfter(stage);
   }
 
   /** Waits (up to `waitMs`) for the server message of `kind` for this member. */

@@ -89,11 +89,12 @@ describeTargets('coordinator restart mid-round', (fresh) => {
     });
     const { roundId } = await admin.rounds.start.mutate({ modelId: 'm' });
 
-    // Hold every client before it fetches the unmask request, until the coordinator has restarted.
+    // Hold every client before it fetches the unmask request, until the coordinator has restarted
+    // (from the restarted one: not streamed in with the masked input's answer).
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const gated = (c: (typeof nodes)[number]['client'], id: string): RoundChannel => {
-      const inner = c.channel(id, { pollMs: 1_000 });
+      const inner = c.channel(id, { pollMs: 1_000, prefetch: false });
       let received = 0;
       return {
         send: (from, bytes) => inner.send(from, bytes),
