@@ -3,10 +3,12 @@ import type { NodeId, RoundId } from '@coopfl/protocol';
 import { randomUnit, roundId as toRoundId } from '@coopfl/protocol';
 import { defaultNeighbours } from '@coopfl/protocol/secagg';
 import type { CoordinatorContext } from '../context';
+import type { Member } from '../db';
 import { memberKeys, members, roundParticipants, rounds } from '../db';
 import { CoordinatorError } from '../errors';
 import { audit } from '../services/audit';
 import { allowsModel, epsilonLimits, getConsents } from '../services/consent';
+import { rememberMembers } from '../services/members';
 import { getModel, latestVersion } from '../services/models';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { planDistributedDp } from './distributed-dp';
@@ -16,14 +18,14 @@ import { secAggConfigOf } from './round-config';
 const ACTIVE = ['open', 'advertise', 'shares', 'masked', 'unmask'] as const;
 
 export interface Eligibility {
-  eligible: { id: NodeId; publicKey: Uint8Array }[];
+  eligible: { id: NodeId; publicKey: Uint8Array; member: Member }[];
   excluded: { consent: number; budget: number };
 }
 
 /** Approved members with their active key, in id order: who could take part in any round. */
 export function activeMembers(ctx: Pick<CoordinatorContext, 'db'>) {
   return ctx.db
-    .select({ id: members.id, publicKey: memberKeys.publicKey })
+    .select({ id: members.id, publicKey: memberKeys.publicKey, member: members })
     .from(members)
     .innerJoin(memberKeys, and(eq(memberKeys.memberId, members.id), isNull(memberKeys.revokedAt)))
     .where(eq(members.status, 'approved'))
@@ -200,6 +202,8 @@ export async function startRound(
       .values(cohort.map((c, clientIndex) => ({ roundId: id, memberId: c.id, clientIndex })));
     await audit(tx, input.actor, 'round.start', id, { model: model.id, kind, cohort: n });
   });
+  // The cohort's requests follow at once: their signatures are checked against what was just read.
+  rememberMembers(ctx, cohort);
   ctx.metrics.participants.set({ model: model.id }, n);
   ctx.log.info({ round: id, model: model.id, kind, cohort: n }, 'round started');
   return rc;

@@ -38,6 +38,7 @@ import type { RoundConfig } from '../rounds/round-config';
 import { secAggConfigOf } from '../rounds/round-config';
 import { audit } from './audit';
 import { epsilonLimits, getConsents } from './consent';
+import { rememberMembers } from './members';
 import type { ModelConfig } from './model-config';
 import { ModelConfigSchema } from './model-config';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from './privacy';
@@ -344,6 +345,7 @@ export async function startBenchmark(
       epsilon: mode === 'off' ? 0 : epsilon,
     });
   });
+  rememberMembers(ctx, cohort);
   ctx.log.info({ round: id, period: input.period, group, cohort: n }, 'benchmark started');
   return rc;
 }
