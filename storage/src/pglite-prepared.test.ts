@@ -64,6 +64,22 @@ describe('preparedPglite', () => {
     expect(update).toMatchObject({ affectedRows: 3, command: 'UPDATE', rowCount: 3, rows: [] });
   });
 
+  it('bytea parameters keep every byte, from views into larger buffers too', async () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const view = Buffer.concat([Buffer.from([9]), all, Buffer.from([9])]).subarray(1, 256);
+    for (const [id, bytes] of [
+      [400, all],
+      [401, new Uint8Array(0)],
+      [402, view],
+    ] as const) {
+      await db.query('insert into t (id, name, blob) values ($1, $2, $3)', [id, 'b', bytes]);
+      const { rows } = await raw.query<{ blob: Uint8Array }>('select blob from t where id = $1', [
+        id,
+      ]);
+      expect(Array.from(rows[0]!.blob)).toEqual(Array.from(bytes));
+    }
+  });
+
   it('prepares each text once and closes the least recently used beyond the bound', async () => {
     const texts = [1, 2, 3, 4, 5, 6].map((i) => `select $1::int + ${i} as v`);
     for (const [i, text] of texts.entries()) {

@@ -19,6 +19,7 @@ export interface PglitePreparedOptions {
 }
 
 const { serialize } = protocol;
+const BYTEA_OID = 17;
 /** Tells apart the statement names of several wrappers over one client. */
 let wrappers = 0;
 
@@ -52,9 +53,11 @@ function withQuery(err: unknown, query: string, params: unknown[], options?: Que
  * round` that was most of the coordinator's time on PGlite (≈ 1 ms per statement); this path
  * takes about a quarter of it. Semantics are PGlite's own: the same locks (a statement waits for
  * a running transaction, statements inside one share it), the same serializers and parsers
- * chosen by type OID, the same result shape, errors (a `DatabaseError` with its SQLSTATE) and
- * file-system sync after a statement outside a transaction. Options this path does not handle
- * (`blob`, `paramTypes`, `onNotice`) fall back to PGlite's own `query`.
+ * chosen by type OID (except that a `bytea` parameter given as bytes is sent as such, in binary
+ * format, rather than hex-encoded and decoded again), the same result shape, errors (a
+ * `DatabaseError` with its SQLSTATE) and file-system sync after a statement outside a
+ * transaction. Options this path does not handle (`blob`, `paramTypes`, `onNotice`) fall back to
+ * PGlite's own `query`.
  *
  * Statement names are per client; `maxStatements` (default 500) bounds them, closing the least
  * recently used, so query shapes that vary (n-row VALUES lists) do not pile up.
@@ -120,7 +123,10 @@ export function preparedPglite(client: PGlite, o: PglitePreparedOptions = {}): P
       const values = params.map((p, i) => {
         if (p === null || p === undefined) return null;
         const oid = st.paramTypes[i]!;
-        const s = options?.serializers?.[oid] ?? client.serializers[oid];
+        const own = options?.serializers?.[oid];
+        // Bytes for a bytea parameter go in binary format: the same value without a hex round trip.
+        if (oid === BYTEA_OID && !own && p instanceof Uint8Array) return p;
+        const s = own ?? client.serializers[oid];
         return s ? s(p) : (p as { toString(): string }).toString();
       });
       messages = await exec([
