@@ -1,5 +1,6 @@
 import { seededRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
+import type { AdminClient } from '@coopfl/coordinator/client';
 import type { SimCooperative, SimNode } from './cooperative';
 import { retryUnanswered } from './cooperative';
 import { deriveSeed, sampleIndices } from './random';
@@ -99,7 +100,7 @@ export async function runRound(
       await runOnce(x, roundId, counts);
     }),
   );
-  const r = await waitForRound(coop, roundId);
+  const r = await waitForRound(coop.admin, roundId);
   const model = (await retryUnanswered(() => coop.admin.models.list.query())).find(
     (m) => m.id === o.modelId,
   );
@@ -137,11 +138,17 @@ async function runOnce(
   });
 }
 
-/** Polls the coordinator until the round is released (done or failed). */
-async function waitForRound(coop: SimCooperative, roundId: string, timeoutMs = 15 * 60_000) {
+/**
+ * Polls the coordinator as the admin until the round is released (done or failed), or reports it
+ * failed after `timeoutMs`.
+ *
+ * @example
+ * const { status, resultVersion } = await waitForRound(coop.admin, roundId);
+ */
+export async function waitForRound(admin: AdminClient, roundId: string, timeoutMs = 15 * 60_000) {
   const start = Date.now();
   for (;;) {
-    const r = await retryUnanswered(() => coop.admin.rounds.get.query({ roundId }));
+    const r = await retryUnanswered(() => admin.rounds.get.query({ roundId }));
     if (r.status === 'done' || r.status === 'failed') return r;
     if (Date.now() - start > timeoutMs) {
       return { ...r, status: 'failed', error: `still ${r.status} after ${timeoutMs} ms` };
