@@ -35,6 +35,7 @@ const RunFlags = z.object({
     .optional(),
   dropout: num.optional(),
   transport: z.enum(['http', 'memory'], { error: 'must be http or memory' }).optional(),
+  workers: num.int('must be an integer').optional(),
   stragglers: num.optional(),
   stragglerDelayMs: num.int('must be an integer').optional(),
   seed: num.int('must be an integer').optional(),
@@ -72,6 +73,7 @@ async function configFrom(f: z.infer<typeof RunFlags>): Promise<ExperimentConfig
   else if (f.epsilon !== undefined) cfg.epsilon = Number(f.epsilon);
   if (f.dropout !== undefined) cfg.dropout = f.dropout;
   if (f.transport) cfg.transport = f.transport;
+  if (f.workers !== undefined) cfg.workers = f.workers;
   if (f.stragglers !== undefined || f.stragglerDelayMs !== undefined) {
     cfg.stragglers = {
       ...(cfg.stragglers as Record<string, unknown> | undefined),
@@ -139,6 +141,10 @@ export function registerRunCommand(program: Command): void {
     .option(
       '--transport <t>',
       'http: nodes reach the coordinator over HTTP on 127.0.0.1 (default); memory: in-process',
+    )
+    .option(
+      '--workers <n>',
+      'worker threads for the nodes (default: one per core); 0 runs them all in this thread',
     )
     .option('--stragglers <f>', 'fraction of shops that start each round late (default 0)')
     .option('--straggler-delay-ms <ms>', 'how late stragglers start (default 5000)')

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../usage';
-import { parseExperimentConfig } from './config';
+import { parseExperimentConfig, workersOf } from './config';
 import { modelConfigOf, architectureOf } from './run';
 import { parseSweep, sweepConfig } from './sweep';
 
@@ -13,6 +14,10 @@ describe('experiment config', () => {
     expect(c).toMatchObject({ stores: 5, rounds: 5, dp: 'off', dropout: 0, seed: 1 });
     expect(c.models).toEqual(['demand', 'recommendation', 'fraud']);
     expect(c.data).toMatchObject({ source: 'synthetic' });
+    // Left out: one worker thread per core (`workersOf`), reported under timing.workers.
+    expect(c.workers).toBeUndefined();
+    expect(workersOf(c)).toBe(availableParallelism());
+    expect(workersOf(parseExperimentConfig({ workers: 0 }))).toBe(0);
   });
 
   it.each([
@@ -23,6 +28,8 @@ describe('experiment config', () => {
     [{ training: { epochs: 0 } }, 'config.training.epochs: must be ≥ 1'],
     [{ data: { source: 'canonical' } }, 'config.data.dir'],
     [{ dp: 'laplace' }, 'config.dp'],
+    [{ workers: -1 }, 'config.workers: must be ≥ 0'],
+    [{ workers: 1.5 }, 'config.workers: must be an integer'],
     [{ roundz: 3 }, 'config'],
   ])('rejects %j naming the field', (raw, message) => {
     expect(() => parseExperimentConfig(raw)).toThrow(UsageError);
@@ -74,5 +81,11 @@ describe('coopfl-sim run (arguments)', () => {
     };
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('config.models.1');
+    const workers = (await cli(['run', '--workers', 'two']).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain('--workers: must be a number');
   });
 });

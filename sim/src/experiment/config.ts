@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MODEL_KINDS } from '@coopfl/protocol/models';
 import { UsageError } from '../usage';
@@ -56,6 +57,13 @@ export const ExperimentConfigSchema = z
     stores: int(2, 1000).default(5),
     /** How nodes reach the coordinator: real HTTP on 127.0.0.1, or its handler in-process. */
     transport: z.enum(['http', 'memory']).default('http'),
+    /**
+     * Worker threads the member nodes run in (each node in one of them); 0 runs every node in
+     * the simulator's own thread. Default: the machine's cores (`os.availableParallelism()`).
+     * How the nodes are spread does not change the results, so `results.json` reports it under
+     * `timing.workers`, not in its `config`.
+     */
+    workers: int(0, 256).optional(),
     rounds: int(1, 1000).default(5),
     models: z
       .array(z.enum(MODEL_KINDS))
@@ -159,6 +167,9 @@ export function parseExperimentConfig(raw: unknown): ExperimentConfig {
 /** The stage timeout used: configured, else 30 s with dropouts and 10 min without. */
 export const stageTimeoutOf = (cfg: ExperimentConfig): number =>
   cfg.stageTimeoutMs ?? (cfg.dropout > 0 ? 30_000 : 600_000);
+
+/** Worker threads for the nodes: configured, else one per core. */
+export const workersOf = (cfg: ExperimentConfig): number => cfg.workers ?? availableParallelism();
 
 /** The clip norm used: configured, else 1 under DP and 100 without. */
 export const clipNormOf = (cfg: ExperimentConfig): number =>

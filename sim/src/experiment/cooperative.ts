@@ -1,19 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '@coopfl/protocol';
-import type { ModelKind } from '@coopfl/protocol/models';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
 import { loginAdmin } from '@coopfl/coordinator/client';
-import { importCanonical } from '@coopfl/node/import';
-import type { ModelRuntime } from '@coopfl/node/models';
-import type { NodeEvent, NodeHandle } from '@coopfl/node/runtime';
-import { initNode, openNode } from '@coopfl/node/runtime';
-import type { OpenedStore } from '@coopfl/node/store';
-import { MEMORY_STORE, openStore } from '@coopfl/node/store';
-import { ReseedableRandom, deriveSeed } from './random';
+import { NodeFleet } from './hosts/fleet';
+import type { NodeSpec } from './hosts/host';
+import { createStoreTemplate } from './hosts/store-template';
+import type { Attack } from './malicious';
+import { deriveSeed } from './random';
 import type { ShopData } from './shops';
 
 const ADMIN = { username: 'sim', password: 'coopfl simulator admin' };
@@ -39,65 +36,23 @@ export async function retryUnanswered<T>(call: () => Promise<T>, attempts = 4): 
   }
 }
 
-/** One member node of the simulated cooperative, holding one shop in its own in-memory store. */
-export interface SimNode {
+/** One member of the simulated cooperative, as the main thread knows it. */
+export interface SimMember {
+  /** Position in the experiment (shops largest first). */
   readonly index: number;
-  readonly shop: ShopData;
-  readonly node: NodeHandle;
-  /** Re-seeded by the simulator before each round (reproducible shuffles and SecAgg draws). */
-  readonly random: ReseedableRandom;
-  /** The node's model runtimes, with data preparation cached (see {@link cachedPrepare}). */
-  readonly runtimes: Partial<Record<ModelKind, ModelRuntime>>;
-  readonly events: NodeEvent[];
+  readonly storeId: string;
+  readonly memberId: string;
 }
 
-/** JSON with object keys sorted (an architecture read back from jsonb has its keys reordered). */
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-/**
- * The same runtimes with `prepare` memoized per (kind, options). The simulator runs each node's
- * client loop once per round (`run({ once: true })`), and each run starts with an empty prepared
- * data cache; a continuously running node keeps its prepared data for an hour, so this restores
- * that behaviour, and lets the simulator evaluate on exactly the data the node trains on.
- */
-export function cachedPrepare(
-  runtimes: Partial<Record<ModelKind, ModelRuntime>>,
-): Partial<Record<ModelKind, ModelRuntime>> {
-  const out: Partial<Record<ModelKind, ModelRuntime>> = {};
-  for (const [kind, rt] of Object.entries(runtimes) as [ModelKind, ModelRuntime][]) {
-    const cache = new Map<string, ReturnType<ModelRuntime['prepare']>>();
-    out[kind] = {
-      ...rt,
-      prepare: (source, opts) => {
-        const key = stableJson(opts);
-        let hit = cache.get(key);
-        if (!hit) {
-          hit = rt.prepare(source, opts);
-          cache.set(key, hit);
-          hit.catch(() => cache.delete(key));
-        }
-        return hit;
-      },
-    };
-  }
-  return out;
-}
-
-/** A running cooperative: a real coordinator and real nodes over HTTP on 127.0.0.1. */
+/** A running cooperative: a real coordinator and real nodes (see {@link startCooperative}). */
 export interface SimCooperative {
   readonly coordinator: RunningCoordinator;
   readonly admin: AdminClient;
   /** The admin's session token (for the weights endpoint). */
   readonly token: string;
-  readonly nodes: readonly SimNode[];
+  readonly members: readonly SimMember[];
+  /** The member nodes, in their hosts (worker threads, or this thread). */
+  readonly fleet: NodeFleet;
   /** Downloads a global model version as the admin. */
   weights(modelId: string, version: number): Promise<Float32Array>;
   /** Bytes of round messages and weights the coordinator received / sent so far. */
@@ -106,27 +61,31 @@ export interface SimCooperative {
 }
 
 /**
- * Starts a coordinator (in-memory PGlite, free port on 127.0.0.1) and one node per shop: each
- * node joins with its own invite (the coordinator auto-approves, as in a demo), gets its own
- * in-memory store database and imports its shop's canonical CSV files, exactly as `coopfl-node
- * init` + `coopfl-node import` would. The coordinator's randomness (initial weights, round ids,
- * central DP noise) is seeded from `seed` through its context, for reproducible experiments.
+ * Starts a coordinator (in-memory PGlite, free port on 127.0.0.1) and one node per shop, spread
+ * over `workers` worker threads (0: all in this thread). Each node joins with its own invite
+ * (created here through the admin API; the coordinator auto-approves, as in a demo), gets its own
+ * embedded store database (a copy of one migrated store, see `createStoreTemplate`) and imports
+ * its shop's canonical CSV files, exactly as `coopfl-node init` + `coopfl-node import` would.
+ * The coordinator's randomness (initial weights, round ids, central DP noise) is seeded from
+ * `seed` through its context, for reproducible experiments.
  *
  * @example
- * const coop = await startCooperative(shops, { seed: 1, runtimes: () => MODEL_RUNTIMES });
+ * const coop = await startCooperative(shops, { seed: 1, workers: 2, attack: () => null });
  * try { … } finally { await coop.close(); }
  */
 export async function startCooperative(
   shops: readonly ShopData[],
   o: {
     seed: number;
-    /** The model runtimes of node `index` (malicious members get wrapped ones). */
-    runtimes: (index: number) => Partial<Record<ModelKind, ModelRuntime>>;
+    /** Worker threads for the nodes; 0 runs them in this thread. */
+    workers: number;
+    /** The attack of node `index` when it is a malicious member, else null. */
+    attack: (index: number) => Attack | null;
     onNode?: (done: number, total: number) => void;
     /**
      * `http` (default): nodes reach the coordinator over HTTP on 127.0.0.1, as in production.
-     * `memory`: through the coordinator's request handler in-process (the same routes, auth and
-     * codecs, no sockets).
+     * `memory`: through the coordinator's request handler (the same routes, auth and codecs, no
+     * sockets; from a worker, over a `MessagePort` to this thread).
      */
     transport?: 'http' | 'memory';
   },
@@ -144,63 +103,68 @@ export async function startCooperative(
       {},
     ),
   );
-  const opened: { store: OpenedStore; dir: string; node?: NodeHandle }[] = [];
+  let root: string | undefined;
+  let fleet: NodeFleet | undefined;
   const close = async () => {
-    for (const n of opened) {
-      await n.node?.close().catch(() => undefined);
-      await n.store.close().catch(() => undefined);
-      await rm(n.dir, { recursive: true, force: true });
-    }
+    await fleet?.close();
     await coordinator.close();
+    if (root) await rm(root, { recursive: true, force: true });
   };
   try {
     coordinator.ctx.random = seededRandom(deriveSeed(o.seed, 'coordinator'));
-    const transport =
-      o.transport === 'memory'
-        ? { transport: (u: URL, init: RequestInit) => coordinator.fetch(u, init) }
-        : {};
     await createAdmin(coordinator.ctx, ADMIN);
     const { client: admin, token } = await loginAdmin(
       coordinator.url,
       ADMIN.username,
       ADMIN.password,
     );
-    const nodes: SimNode[] = [];
+    root = await mkdtemp(join(tmpdir(), 'coopfl-sim-'));
+    const storeTemplate = join(root, 'store-template');
+    await createStoreTemplate(storeTemplate);
+    fleet = await NodeFleet.start({
+      workers: o.workers,
+      nodes: shops.length,
+      settings: { seed: o.seed, coordinatorUrl: coordinator.url, storeTemplate },
+      ...(o.transport === 'memory'
+        ? { fetch: (u: URL, init: RequestInit) => coordinator.fetch(u, init) }
+        : {}),
+    });
+    const specs: NodeSpec[] = [];
     for (const [index, shop] of shops.entries()) {
-      const dir = await mkdtemp(join(tmpdir(), 'coopfl-sim-node-'));
-      const store = await openStore(MEMORY_STORE);
-      const slot: (typeof opened)[number] = { store, dir };
-      opened.push(slot);
+      const csvDir = join(root, `shop-${index}`);
+      await mkdir(csvDir);
+      await shop.write(csvDir);
       const { invite } = await retryUnanswered(() => admin.invites.create.mutate({}));
-      const joined = await initNode({
-        dir,
-        coordinatorUrl: coordinator.url,
+      specs.push({
+        index,
+        storeId: shop.storeId,
+        orders: shop.orders,
         invite,
-        name: `Shop ${shop.storeId}`.slice(0, 100),
-        storeDb: MEMORY_STORE,
-        store,
-        ...transport,
+        csvDir,
+        dir: join(root, `node-${index}`),
+        attack: o.attack(index),
       });
-      if (joined.status !== 'approved') {
-        await retryUnanswered(() => admin.members.approve.mutate({ memberId: joined.memberId }));
-      }
-      const random = new ReseedableRandom(deriveSeed(o.seed, 'node', index));
-      const runtimes = cachedPrepare(o.runtimes(index));
-      const node = await openNode(dir, { store, random, runtimes, ...transport });
-      slot.node = node;
-      const csv = join(dir, 'csv');
-      await shop.write(csv);
-      await importCanonical(node.db, csv, { batchSize: 5000 });
-      nodes.push({ index, shop, node, random, runtimes, events: [] });
-      o.onNode?.(index + 1, shops.length);
     }
+    let done = 0;
+    const joined = await fleet.open({ specs }, () => o.onNode?.(++done, shops.length));
+    for (const j of joined) {
+      if (j.status !== 'approved') {
+        await retryUnanswered(() => admin.members.approve.mutate({ memberId: j.memberId }));
+      }
+    }
+    const members = joined.map((j) => ({
+      index: j.index,
+      storeId: shops[j.index]!.storeId,
+      memberId: j.memberId,
+    }));
     const metric = async (c: { get(): Promise<{ values: { value: number }[] }> }) =>
       (await c.get()).values.reduce((s, v) => s + v.value, 0);
     return {
       coordinator,
       admin,
       token,
-      nodes,
+      members,
+      fleet,
       weights: async (modelId, version) => {
         const res = await retryUnanswered(() =>
           fetch(

@@ -14,6 +14,18 @@ describe('coopfl-sim run: reproducibility', () => {
   }, 120_000);
 });
 
+describe('coopfl-sim run --workers', () => {
+  it('gives the same results.json with the nodes in two worker threads or in the simulator’s own', async () => {
+    const cfg = { ...TINY, models: ['fraud' as const] };
+    const inProcess = await runExperiment({ ...cfg, workers: 0 });
+    const workers = await runExperiment({ ...cfg, workers: 2 });
+    expect([inProcess.timing.workers, workers.timing.workers]).toEqual([0, 2]);
+    expect(stripTiming(JSON.parse(JSON.stringify(workers)))).toEqual(
+      stripTiming(JSON.parse(JSON.stringify(inProcess))),
+    );
+  }, 120_000);
+});
+
 describe('coopfl-sim run --transport memory', () => {
   it('gives the same results as over HTTP: the same coordinator routes, only without sockets', async () => {
     const cfg = { ...TINY, models: ['fraud' as const] };

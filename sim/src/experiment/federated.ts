@@ -1,7 +1,7 @@
 import { seededRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
 import type { AdminClient } from '@coopfl/coordinator/client';
-import type { SimCooperative, SimNode } from './cooperative';
+import type { SimCooperative } from './cooperative';
 import { retryUnanswered } from './cooperative';
 import { deriveSeed, sampleIndices } from './random';
 
@@ -21,9 +21,6 @@ export interface RoundOutcome {
   readonly clipped: number;
   readonly seconds: number;
 }
-
-/** How the node loops are driven (timing knobs of the real client loop). */
-const RUN_OPTIONS = { channelPollMs: 5_000, initialBackoffMs: 200, maxBackoffMs: 2_000 };
 
 /**
  * Runs one training round of `modelId` through the real coordinator and nodes: the admin starts
@@ -48,7 +45,7 @@ export async function runRound(
   },
 ): Promise<RoundOutcome> {
   const started = performance.now();
-  const n = coop.nodes.length;
+  const n = coop.members.length;
   const drop = new Set(
     sampleIndices(
       seededRandom(deriveSeed(o.seed, 'dropout', o.kind, o.round)),
@@ -56,8 +53,8 @@ export async function runRound(
       Math.round(o.dropout * n),
     ),
   );
-  const dropped = coop.nodes.filter((x) => drop.has(x.index)).map((x) => x.shop.storeId);
-  const online = coop.nodes.filter((x) => !drop.has(x.index));
+  const dropped = coop.members.filter((x) => drop.has(x.index)).map((x) => x.storeId);
+  const online = coop.members.filter((x) => !drop.has(x.index));
   const late = new Set(
     sampleIndices(
       seededRandom(deriveSeed(o.seed, 'straggler', o.kind, o.round)),
@@ -65,8 +62,7 @@ export async function runRound(
       Math.min(online.length, Math.round((o.stragglers?.fraction ?? 0) * n)),
     ).map((i) => online[i]!.index),
   );
-  const stragglers = online.filter((x) => late.has(x.index)).map((x) => x.shop.storeId);
-  for (const x of coop.nodes) x.random.reseed(deriveSeed(o.seed, 'node', x.index, o.kind, o.round));
+  const stragglers = online.filter((x) => late.has(x.index)).map((x) => x.storeId);
   const base = {
     round: o.round,
     dropped,
@@ -92,14 +88,15 @@ export async function runRound(
       seconds: (performance.now() - started) / 1000,
     };
   }
-  const counts = { refusals: 0, errors: 0, clipped: 0 };
-  const delayMs = o.stragglers?.delayMs ?? 0;
-  await Promise.all(
-    online.map(async (x) => {
-      if (late.has(x.index)) await new Promise((r) => setTimeout(r, delayMs));
-      await runOnce(x, roundId, counts);
-    }),
-  );
+  // Each node is re-seeded from (seed, node, kind, round) by its host before it runs.
+  const counts = await coop.fleet.runRound({
+    roundId,
+    kind: o.kind,
+    round: o.round,
+    online: online.map((x) => x.index),
+    late: [...late],
+    delayMs: o.stragglers?.delayMs ?? 0,
+  });
   const r = await waitForRound(coop.admin, roundId);
   const model = (await retryUnanswered(() => coop.admin.models.list.query())).find(
     (m) => m.id === o.modelId,
@@ -117,25 +114,6 @@ export async function runRound(
     ...counts,
     seconds: (performance.now() - started) / 1000,
   };
-}
-
-async function runOnce(
-  x: SimNode,
-  roundId: string,
-  counts: { refusals: number; errors: number; clipped: number },
-): Promise<void> {
-  await x.node.run({
-    once: true,
-    ...RUN_OPTIONS,
-    onEvent: (e) => {
-      if (e.type === 'poll' || e.type === 'consent-synced') return;
-      x.events.push(e);
-      if ('roundId' in e && e.roundId !== roundId) return;
-      if (e.type === 'refused') counts.refusals++;
-      if (e.type === 'round-error') counts.errors++;
-      if (e.type === 'trained' && e.clipped) counts.clipped++;
-    },
-  });
 }
 
 /**

@@ -147,7 +147,10 @@ export const ResultsSchema = z.object({
     wallSeconds: z.number(),
     /** Node.js version and platform of the run. */
     runtime: z.string(),
+    /** Peak resident memory of the process (all threads), MB. */
     peakRssMb: z.number(),
+    /** Worker threads the nodes ran in (0: the simulator's own thread). */
+    workers: z.number().int().min(0).optional(),
   }),
 });
 export type ExperimentResults = z.infer<typeof ResultsSchema>;

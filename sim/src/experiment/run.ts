@@ -5,14 +5,13 @@ import { MODEL_METRICS, defaultArchitecture, manifestOf } from '@coopfl/protocol
 import { initTf } from '@coopfl/node';
 import type { ModelRuntime } from '@coopfl/node/models';
 import { MODEL_RUNTIMES } from '@coopfl/node/models';
-import type { TrainableData } from './arms';
-import { medianOf, metricValues, poolTraining, summarize } from './arms';
+import { medianOf, poolTraining, summarize } from './arms';
 import type { ExperimentConfig } from './config';
-import { clipNormOf, parseExperimentConfig, stageTimeoutOf } from './config';
+import { clipNormOf, parseExperimentConfig, stageTimeoutOf, workersOf } from './config';
 import type { SimCooperative } from './cooperative';
 import { retryUnanswered, startCooperative } from './cooperative';
 import { runRound } from './federated';
-import { maliciousRuntimes } from './malicious';
+import type { Attack } from './malicious';
 import { deriveSeed, sampleIndices } from './random';
 import type { Arm, ExperimentResults, MetricValues, ModelResult } from './results';
 import { ResultsSchema } from './results';
@@ -64,7 +63,6 @@ export async function runExperiment(
   const tf = await initTf({ log: () => undefined });
   const shops = await loadShops(cfg);
   opts.onProgress?.({ phase: 'data', done: shops.length, total: shops.length });
-  const honest = MODEL_RUNTIMES as Partial<Record<ModelKind, ModelRuntime>>;
   const m = cfg.malicious;
   const bad = new Set(
     sampleIndices(
@@ -73,13 +71,12 @@ export async function runExperiment(
       Math.round(m.fraction * shops.length),
     ),
   );
-  const evil = maliciousRuntimes(
-    honest,
-    m.attack === 'scale' ? { kind: 'scale', factor: m.factor } : { kind: 'sign-flip' },
-  );
+  const attack: Attack =
+    m.attack === 'scale' ? { kind: 'scale', factor: m.factor } : { kind: 'sign-flip' };
   const coop = await startCooperative(shops, {
     seed: cfg.seed,
-    runtimes: (i) => (bad.has(i) ? evil : honest),
+    workers: workersOf(cfg),
+    attack: (i) => (bad.has(i) ? attack : null),
     transport: cfg.transport,
     onNode: (done, total) => opts.onProgress?.({ phase: 'nodes', done, total }),
   });
@@ -87,10 +84,13 @@ export async function runExperiment(
   try {
     const models: ModelResult[] = [];
     for (const kind of cfg.models) models.push(await runModel(coop, cfg, kind, opts));
+    // How many threads ran the nodes is not part of the experiment: the results do not depend
+    // on it (see determinism.test.ts), so it is reported with the timing, not the config.
+    const { workers: _workers, ...config } = cfg;
     const results: ExperimentResults = {
       schema: 'coopfl-sim/results@1',
       versions: { coopfl: VERSION, tfBackend: tf.backend },
-      config: cfg,
+      config,
       seed: cfg.seed,
       shops: shops.map((s) => ({ storeId: s.storeId, orders: s.orders })),
       malicious: shops.filter((_, i) => bad.has(i)).map((s) => s.storeId),
@@ -100,7 +100,9 @@ export async function runExperiment(
         setupSeconds,
         wallSeconds: (performance.now() - t0) / 1000,
         runtime: `node ${process.version} ${process.platform}-${process.arch}`,
+        // The process's peak: the main thread and every worker thread together.
         peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+        workers: coop.fleet.workers,
       },
     };
     return ResultsSchema.parse(results);
@@ -158,30 +160,21 @@ async function runModel(
   const runtime = MODEL_RUNTIMES[kind] as unknown as ModelRuntime;
   const arch = architectureOf(cfg, kind);
   const main = MAIN_METRIC[kind];
-  const n = coop.nodes.length;
+  const n = coop.members.length;
   const progress = opts.onProgress;
+  const fleet = coop.fleet;
 
   // Every shop's data as its node prepares it (the simulator evaluates; it never trains on it
   // in the federated arm).
   let t = performance.now();
-  const datas: (TrainableData | null)[] = [];
-  const skipped: (string | null)[] = [];
-  for (const x of coop.nodes) {
-    try {
-      // The node's own (cached) preparation: the very data its client loop trains on.
-      const own = x.runtimes[kind] ?? runtime;
-      const d = (await own.prepare(await x.node.source(), { arch })) as TrainableData;
-      datas.push(d.counts.train > 0 && d.counts.test > 0 ? d : null);
-      skipped.push(d.counts.train > 0 && d.counts.test > 0 ? null : 'no training or test examples');
-    } catch (err) {
-      datas.push(null);
-      skipped.push(err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err));
-    }
-    progress?.({ phase: 'prepare', model: kind, done: datas.length, total: n });
-  }
+  let prepared = 0;
+  const outcomes = await fleet.prepare({ kind, arch }, () =>
+    progress?.({ phase: 'prepare', model: kind, done: ++prepared, total: n }),
+  );
+  const usable = outcomes.map((p) => p.skipped === null);
   const prepareSeconds = (performance.now() - t) / 1000;
-  const evalAll = (w: Float32Array, split: 'test' | 'validation') =>
-    datas.map((d) => (d ? metricValues(runtime.evaluate(arch, w, d, split)) : null));
+  const evalAll = async (weights: Float32Array, split: 'test' | 'validation') =>
+    (await fleet.evaluate({ kind, arch, weights, split })).map((r) => r.metrics);
 
   const modelConfig = modelConfigOf(cfg, arch);
   // Each model's coordinator draws (initial weights, round ids, central DP noise) come from its own
@@ -206,13 +199,13 @@ async function runModel(
       dropout: cfg.dropout,
       stragglers: cfg.stragglers,
     });
-    let perShop: (MetricValues | null)[] = datas.map(() => null);
+    let perShop: (MetricValues | null)[] = outcomes.map(() => null);
     let validationMain: number | null = null;
     if (o.status === 'done' && o.resultVersion !== null) {
       const w = await coop.weights(kind, o.resultVersion);
-      perShop = evalAll(w, 'test');
+      perShop = await evalAll(w, 'test');
       testByRound.set(r, perShop);
-      validationMain = summarize(evalAll(w, 'validation')).mean[main.name] ?? null;
+      validationMain = summarize(await evalAll(w, 'validation')).mean[main.name] ?? null;
     }
     rounds.push({
       round: r,
@@ -242,68 +235,71 @@ async function runModel(
     if (cur === null || better(r.validationMain, cur)) bestRound = r.round;
   }
   const lastDone = [...rounds].reverse().find((r) => r.status === 'done');
-  const evalInit = evalAll(init, 'test');
-  const federatedFinal = lastDone ? testByRound.get(lastDone.round)! : evalInit;
-  const federatedBest = bestRound !== null ? testByRound.get(bestRound)! : evalInit;
+  const evalInit = lastDone && bestRound !== null ? null : await evalAll(init, 'test');
+  const federatedFinal = lastDone ? testByRound.get(lastDone.round)! : evalInit!;
+  const federatedBest = bestRound !== null ? testByRound.get(bestRound)! : evalInit!;
 
-  // Local-only: each shop alone, same initial weights, rounds × epochs local epochs.
-  t = performance.now();
+  // The nodes' hosts train the local-only and fine-tuned arms while this thread trains the
+  // centralized one: the three do not depend on each other (each has its own seed), and this
+  // thread would otherwise sit idle during the first two, and the hosts during the third.
   const epochs = cfg.rounds * cfg.training.epochs;
-  const trainCfg = (label: string | number) => ({
-    epochs,
-    learningRate: cfg.training.learningRate,
-    batchSize: cfg.training.batchSize,
-    mu: 0,
-    random: seededRandom(deriveSeed(cfg.seed, 'local', kind, label)),
-  });
-  const local: (MetricValues | null)[] = [];
-  for (const [i, d] of datas.entries()) {
-    if (!d) local.push(null);
-    else {
-      const { weights } = await runtime.train(arch, init, d, trainCfg(i));
-      local.push(metricValues(runtime.evaluate(arch, weights, d, 'test')));
-    }
-    progress?.({ phase: 'local', model: kind, done: i + 1, total: n });
-  }
-  const localSeconds = (performance.now() - t) / 1000;
-
-  // Federated + local fine-tuning: each shop adapts the final global model to its own data.
-  const finalWeights = lastDone ? await coop.weights(kind, lastDone.resultVersion!) : init;
-  const tuned: (MetricValues | null)[] = [];
-  for (const [i, d] of datas.entries()) {
-    if (!d || cfg.training.fineTuneEpochs === 0) tuned.push(null);
-    else {
-      const { weights } = await runtime.train(arch, finalWeights, d, {
-        ...trainCfg(`tuned-${i}`),
-        epochs: cfg.training.fineTuneEpochs,
+  const [{ local, tuned, localSeconds }, { centralized, centralizedSeconds }] = await Promise.all([
+    (async () => {
+      // Local-only: each shop alone, same initial weights, rounds × epochs local epochs.
+      const t0 = performance.now();
+      const job = (i: number, label: string | number, epochs: number) => ({
+        index: i,
+        epochs,
+        learningRate: cfg.training.learningRate,
+        batchSize: cfg.training.batchSize,
+        mu: 0,
+        seed: deriveSeed(cfg.seed, 'local', kind, label),
       });
-      tuned.push(metricValues(runtime.evaluate(arch, weights, d, 'test')));
-    }
-  }
-
-  // Centralized: all shops' training examples pooled (the upper bound).
-  t = performance.now();
-  progress?.({ phase: 'centralized', model: kind });
-  const usable = datas.filter((d): d is TrainableData => d !== null);
-  let centralized: (MetricValues | null)[] = datas.map(() => null);
-  if (usable.length > 0) {
-    const { weights } = await runtime.train(
-      arch,
-      init,
-      poolTraining(usable),
-      trainCfg('centralized'),
-    );
-    centralized = evalAll(weights, 'test');
-  }
-  const centralizedSeconds = (performance.now() - t) / 1000;
-
-  const baselines = datas.map((d) =>
-    d
-      ? Object.fromEntries(
-          Object.entries(runtime.baselines(d)).map(([k, m]) => [k, metricValues(m)]),
+      let trained = 0;
+      const local = (
+        await fleet.train(
+          { kind, arch, weights: init, jobs: outcomes.map((p) => job(p.index, p.index, epochs)) },
+          () => progress?.({ phase: 'local', model: kind, done: ++trained, total: n }),
         )
-      : {},
-  );
+      ).map((r) => r.metrics);
+      const localSeconds = (performance.now() - t0) / 1000;
+      // Federated + local fine-tuning: each shop adapts the final global model to its own data.
+      const finalWeights = lastDone ? await coop.weights(kind, lastDone.resultVersion!) : init;
+      const tuneEpochs = cfg.training.fineTuneEpochs;
+      const tuned =
+        tuneEpochs === 0
+          ? outcomes.map(() => null)
+          : (
+              await fleet.train({
+                kind,
+                arch,
+                weights: finalWeights,
+                jobs: outcomes.map((p) => job(p.index, `tuned-${p.index}`, tuneEpochs)),
+              })
+            ).map((r) => r.metrics);
+      return { local, tuned, localSeconds };
+    })(),
+    (async () => {
+      // Centralized: all shops' training examples pooled (the upper bound).
+      const t0 = performance.now();
+      progress?.({ phase: 'centralized', model: kind });
+      let centralized: (MetricValues | null)[] = outcomes.map(() => null);
+      if (usable.some(Boolean)) {
+        const datas = (await fleet.trainingData({ kind })).map((d) => d.data);
+        const { weights } = await runtime.train(arch, init, poolTraining(datas), {
+          epochs,
+          learningRate: cfg.training.learningRate,
+          batchSize: cfg.training.batchSize,
+          mu: 0,
+          random: seededRandom(deriveSeed(cfg.seed, 'local', kind, 'centralized')),
+        });
+        centralized = await evalAll(weights, 'test');
+      }
+      return { centralized, centralizedSeconds: (performance.now() - t0) / 1000 };
+    })(),
+  ]);
+
+  const baselines = (await fleet.baselines({ kind })).map((b) => b.baselines);
   const arms: Record<Arm, (MetricValues | null)[]> = {
     federated_final: federatedFinal,
     federated_best: federatedBest,
@@ -321,7 +317,7 @@ async function runModel(
   const ledger = (await retryUnanswered(() => coop.admin.privacy.ledger.query({}))).filter(
     (row) => row.modelId === kind,
   );
-  const memberIds = coop.nodes.map((x) => x.node.memberId as string);
+  const memberIds = coop.members.map((x) => x.memberId);
   const perShop = memberIds.map((id) => {
     const rows = ledger.filter((row) => row.memberId === id);
     return rows.length ? Math.max(...rows.map((row) => row.epsilon)) : null;
@@ -337,10 +333,10 @@ async function runModel(
     dim: manifestOf(arch).dim,
     architecture: arch,
     modelConfig: { ...modelConfig, dim: created.dim },
-    shops: coop.nodes.map((x, i) => ({
-      storeId: x.shop.storeId,
-      counts: datas[i] ? { ...datas[i].counts } : null,
-      skipped: skipped[i] ?? null,
+    shops: coop.members.map((x, i) => ({
+      storeId: x.storeId,
+      counts: usable[i] ? outcomes[i]!.counts : null,
+      skipped: outcomes[i]!.skipped,
       arms: Object.fromEntries(
         Object.entries(arms).map(([arm, rows]) => [arm, rows[i] ?? {}]),
       ) as Record<Arm, MetricValues>,
