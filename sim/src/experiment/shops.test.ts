@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
+import { generateCooperative, shopTables, writeCooperative } from '@coopfl/node/synth';
 import { UsageError } from '../usage';
 import { parseExperimentConfig } from './config';
 import { loadShops } from './shops';
@@ -65,6 +66,29 @@ describe('the cooperative’s shops', () => {
     const b = await loadShops(cfg);
     expect(a.map((s) => [s.storeId, s.orders])).toEqual(b.map((s) => [s.storeId, s.orders]));
     expect(a[0]!.orders).toBeGreaterThanOrEqual(a[2]!.orders);
+  });
+
+  it('writes each synthetic shop exactly as the generator’s shopTables + writeCooperative', async () => {
+    const d = { days: 90, customersPerShop: 30, catalogSize: 20, dailySales: true };
+    const cfg = parseExperimentConfig({ stores: 3, data: { source: 'synthetic', ...d } });
+    const shops = await loadShops(cfg);
+    const { source: _source, ...knobs } = cfg.data as Extract<
+      typeof cfg.data,
+      { source: 'synthetic' }
+    >;
+    const tables = generateCooperative({ shops: 3, seed: cfg.seed, ...knobs });
+    for (const shop of shops) {
+      const ours = join(dir, `ours-${shop.storeId}`);
+      const theirs = join(dir, `theirs-${shop.storeId}`);
+      await shop.write(ours);
+      await writeCooperative(theirs, shopTables(tables, shop.storeId));
+      const files = (await readdir(theirs)).sort();
+      expect((await readdir(ours)).sort()).toEqual(files);
+      expect(files).toContain('daily_sales.csv');
+      for (const f of files) {
+        expect(await readFile(join(ours, f), 'utf8')).toBe(await readFile(join(theirs, f), 'utf8'));
+      }
+    }
   });
 });
 
