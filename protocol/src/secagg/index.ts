@@ -2,7 +2,7 @@ export { makeSecAggConfig, SecAggConfigInputSchema, shareSet } from './config';
 export type { SecAggConfig, SecAggConfigInput } from './config';
 export { createClient, clientNext } from './client';
 export type { ClientState, ClientEvent, ClientInput, ClientOptions } from './client';
-export { createServer, serverNext, expectedCount, maskedTotals } from './server';
+export { createServer, serverNext, expectedCount, maskedTotals, cloneServerState } from './server';
 export type { ServerState, ServerEvent, ServerStage, AggregateResult, Outgoing } from './server';
 export type { Step } from './step';
 export { neighbourGraph, defaultNeighbours, defaultThreshold } from './graph';

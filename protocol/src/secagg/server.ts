@@ -76,6 +76,28 @@ export function maskedTotals(
   return { survivors: [...state.u3].sort((a, b) => a - b), sum: state.sum };
 }
 
+/**
+ * A copy of `state` that {@link serverNext} may change without changing `state`. Transitions
+ * update the collecting stage's maps, sets and running sum in place (one vector in memory,
+ * whatever the cohort); a driver that must make a group of messages durable before they count
+ * applies them to a copy, and keeps it only once they are stored. Costs one copy of the sum
+ * during the masked-input stage (the only stage that changes it), a few small maps otherwise.
+ */
+export function cloneServerState(state: ServerState): ServerState {
+  if (state.stage === 'done' || state.stage === 'failed') return state;
+  return {
+    ...state,
+    adverts: new Map(state.adverts),
+    declined: new Set(state.declined),
+    u1: new Set(state.u1),
+    shares: new Map(state.shares),
+    u2: new Set(state.u2),
+    sum: state.stage === 'masked' ? state.sum.slice() : state.sum,
+    u3: new Set(state.u3),
+    unmasks: new Map(state.unmasks),
+  };
+}
+
 /** A message for one client, by index. */
 export interface Outgoing {
   to: number;
@@ -374,9 +396,13 @@ function closeStage(s: { stage: ServerStage } & Collecting): Step<ServerState, O
   }
 }
 
-/** Cancels every mask in the running sum (Bonawitz et al. 2017, Fig. 4, round 4, server side). */
+/**
+ * Cancels every mask in the running sum (Bonawitz et al. 2017, Fig. 4, round 4, server side), in
+ * a copy: the masked stage's sum stays as it was (see {@link cloneServerState}).
+ */
 function unmaskSum(s: Collecting): AggregateResult {
-  const { config, sum } = s;
+  const { config } = s;
+  const sum = s.sum.slice();
   const alive = s.u3;
   const dropped = [...s.u2].filter((u) => !alive.has(u));
   const sharesOf = (u: number, kind: 'seed' | 'key') => {
