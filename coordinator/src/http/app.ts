@@ -10,7 +10,9 @@ import type { RoundHost } from '../rounds/host';
 import type { Principal } from '../services/admins';
 import { authenticate } from '../services/admins';
 import { getVersion } from '../services/models';
-import { authenticateNode, releaseNonce } from '../services/node-auth';
+import type { NodeAuth, SignedRequest } from '../services/node-auth';
+import { authenticateNode, nonceTaken, releaseNonce } from '../services/node-auth';
+import { isClaimRefusal } from '../services/nonce-claims';
 import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import { RateLimiter } from './rate-limit';
 import { appRouter } from './router';
@@ -18,7 +20,18 @@ import { signWeights } from './task';
 import type { RequestContext } from './trpc';
 import { TRPC_CODE_OF_STATUS } from './trpc';
 
-type Env = { Variables: { node?: Member; principal?: Principal; address: string } };
+type Env = {
+  Variables: {
+    node?: Member;
+    /** A signed node request and how it was authenticated (its nonce's claim). */
+    signed?: { auth: NodeAuth; request: SignedRequest };
+    principal?: Principal;
+    address: string;
+  };
+};
+
+/** Round messages: their nonce is stored with the message's events, in one write. */
+const ROUND_MESSAGES = /^\/v1\/rounds\/[^/]+\/messages$/;
 
 const wait = z.coerce.number().int().min(0).max(30_000).default(0);
 const InboxQuery = z.object({ kind: z.enum(['keys', 'ciphertexts', 'unmaskRequest']), wait });
@@ -100,7 +113,7 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
 
   // Who is calling: a signed node request, or a bearer session. A request's nonce is claimed
   // before it is handled (so a concurrent replay is refused too) and released if it fails, so
-  // refused input leaves nothing stored.
+  // refused input leaves nothing stored — except a round message's, stored with the message.
   app.use('*', async (c, next) => {
     c.set('address', c.req.header('x-forwarded-for')?.split(',')[0]?.trim() ?? 'local');
     if (c.req.header('x-coopfl-member')) {
@@ -112,17 +125,23 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
           ? await c.req.raw.clone().arrayBuffer()
           : await c.req.arrayBuffer(),
       );
-      const auth = await authenticateNode(ctx, {
+      const request: SignedRequest = {
         method: c.req.method,
         path: url.pathname + url.search,
         body,
         header: (n) => c.req.header(n),
-      });
+      };
+      const withMessage = c.req.method === 'POST' && ROUND_MESSAGES.test(url.pathname);
+      const auth = await authenticateNode(ctx, request, { claim: !withMessage });
       c.set('node', auth.member);
+      c.set('signed', { auth, request });
       try {
         await next();
       } finally {
-        if (c.res.status >= 400) await releaseNonce(ctx, auth.member.id, auth.nonce);
+        // The route may have claimed a deferred nonce after all (see submitMessage).
+        const { auth: now } = c.get('signed')!;
+        if (c.res.status >= 400 && now.claimed)
+          await releaseNonce(ctx, now.member.id, now.claim.nonce);
       }
       return;
     }
@@ -167,6 +186,47 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
   };
 
   /**
+   * Applies a round message, storing its request's nonce in the same write. If that refuses the
+   * nonce — a replay, a member changed meanwhile, or another message of the same write — nothing
+   * was stored: the request is authenticated again with its own claim, which names the reason or
+   * succeeds, and the message applied on its own. A refused message whose nonce is stored was a
+   * replay, and is refused as one.
+   */
+  const submitMessage = async (
+    c: Context<Env>,
+    node: Member,
+    roundId: string,
+    bytes: Uint8Array,
+  ) => {
+    const signed = c.get('signed')!;
+    try {
+      try {
+        return await rounds.submit(
+          roundId,
+          node.id,
+          bytes,
+          signed.auth.claimed ? undefined : signed.auth.claim,
+        );
+      } catch (err) {
+        if (signed.auth.claimed || !isClaimRefusal(err)) throw err;
+        signed.auth = await authenticateNode(ctx, signed.request);
+        return await rounds.submit(roundId, node.id, bytes);
+      }
+    } catch (err) {
+      if (
+        isCoordinatorError(err) &&
+        err.code !== 'ReplayedRequest' &&
+        !signed.auth.claimed &&
+        (await nonceTaken(ctx, node.id, signed.auth.claim.nonce))
+      )
+        throw new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served', {
+          cause: err,
+        });
+      throw err;
+    }
+  };
+
+  /**
    * A secure-aggregation message from a member (its own signed protocol envelope): 204 once it is
    * applied. With `?wait=MS` the answer is 200 as soon as it is applied, naming in
    * `x-coopfl-inbox` the server message the member waits for next, and that message is the body,
@@ -182,7 +242,7 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     if (!q.success) throw badQuery(q.error);
     const bytes = new Uint8Array(await c.req.arrayBuffer());
     const roundId = c.req.param('roundId');
-    const next = await rounds.submit(roundId, node.id, bytes);
+    const next = await submitMessage(c, node, roundId, bytes);
     if (!next || q.data.wait === 0) return c.body(null, 204);
     const body = new ReadableStream<Uint8Array>({
       start: async (controller) => {

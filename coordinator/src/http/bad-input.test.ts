@@ -1,7 +1,14 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyPair } from '@coopfl/protocol';
-import { cryptoReady, identityKeyPair, sign, signRequest, systemRandom } from '@coopfl/protocol';
+import type { KeyPair, RandomSource } from '@coopfl/protocol';
+import {
+  cryptoReady,
+  identityKeyPair,
+  seededRandom,
+  sign,
+  signRequest,
+  systemRandom,
+} from '@coopfl/protocol';
 import type { ClientState } from '@coopfl/protocol/secagg';
 import { clientNext, createClient, sealClientMessage } from '@coopfl/protocol/secagg';
 import type { AdminClient } from '../client';
@@ -54,6 +61,8 @@ describeTargets('refused input', (fresh) => {
       timestamp?: number;
       tamper?: (h: Record<string, string>) => void;
       type?: string;
+      /** Where the nonce comes from: a seeded source repeats one. */
+      random?: RandomSource;
     } = {},
   ) {
     const method = o.method ?? 'GET';
@@ -67,7 +76,7 @@ describeTargets('refused input', (fresh) => {
         ...(o.timestamp ? { timestamp: o.timestamp } : {}),
       },
       who.identity.privateKey,
-      systemRandom(),
+      o.random ?? systemRandom(),
     );
     o.tamper?.(headers);
     return () =>
@@ -233,6 +242,8 @@ describeTargets('refused input', (fresh) => {
   describe('round messages', () => {
     let roundId: string;
     let states: ClientState[];
+    /** Each cohort member's masked input, not sent by the setup. */
+    let maskedInputs: Uint8Array[];
 
     beforeAll(async () => {
       // Member 3 withdraws consent for this model: it is left out of the cohort.
@@ -274,10 +285,12 @@ describeTargets('refused input', (fresh) => {
         );
         inbound = await Promise.all(channels.map((c) => c.receive(0)));
       }
+      maskedInputs = [];
       for (const [i, s] of states.entries()) {
         const step = clientNext(s, { type: 'message', bytes: inbound[i]! });
         if (!step.ok) throw step.error;
         states[i] = step.state;
+        maskedInputs[i] = step.out[0]!;
       }
     }, 60_000);
 
@@ -350,6 +363,38 @@ describeTargets('refused input', (fresh) => {
         413,
         'PayloadTooLarge',
       );
+    });
+
+    // A round message's nonce is stored with its events, in one write: these check that a nonce
+    // refused there stores nothing and leaves the round as it was.
+    const post = (i: number, o: { random?: RandomSource } = {}) =>
+      signed(nodes[i]!, `/v1/rounds/${roundId}/messages`, {
+        method: 'POST',
+        body: maskedInputs[i]!,
+        ...o,
+      });
+
+    it('a replayed round message is refused as a replay', async () => {
+      const once = post(1);
+      expect((await once()).status).toBe(204);
+      await refused(once, 409, 'ReplayedRequest');
+    });
+
+    it('a round message under a nonce its member used before is refused, and can be sent again', async () => {
+      const nonce = () => seededRandom(2024);
+      const earlier = signed(nodes[2]!, '/trpc/node.tasks', { random: nonce() });
+      expect((await earlier()).status).toBe(200);
+      await refused(post(2, { random: nonce() }), 409, 'ReplayedRequest');
+      expect((await post(2)()).status).toBe(204);
+    });
+
+    it('a round message from a member revoked elsewhere is refused, and stores nothing', async () => {
+      // Another coordinator revokes the member: its record here is cached as approved.
+      await running.ctx.db
+        .update(members)
+        .set({ status: 'revoked' })
+        .where(eq(members.id, nodes[0]!.memberId as never));
+      await refused(post(0), 403, 'MemberRevoked');
     });
   });
 });

@@ -28,7 +28,7 @@ function setup(n: number) {
 
 /** Each client takes its next step: start, or the server message of the stage it waits for. */
 function clientMessages(
-  round: ActiveRound,
+  round: Pick<ActiveRound, 'inbox'>,
   clients: ClientState[],
   stage: number,
   skip: Set<number>,
@@ -108,6 +108,56 @@ describe('ActiveRound', () => {
     expect(r.stage).toBe('advertise');
     expect(r.inbox(0, 'keys')).toBeUndefined();
     fail = false;
+  });
+
+  it('a refused claim stores and applies nothing: the claimed messages are refused, the rest go on', async () => {
+    const s = setup(5);
+    const refusal = new Error('nonce taken');
+    const claimsWritten: string[] = [];
+    let gate: Promise<void> | undefined;
+    const log = {
+      append: async (es: RoundEvent[], claims: string[]) => {
+        await gate;
+        if (claims.includes('taken')) throw refusal;
+        s.events.push(...es);
+        claimsWritten.push(...claims);
+      },
+      refusesClaim: (err: unknown) => err === refusal,
+    };
+    const round = ActiveRound.restore<string>(s.config, log);
+    for (let stage = 0; stage < 4; stage++) {
+      const [bad, good, plain, first, last] = clientMessages(round, s.clients, stage, new Set());
+      const before = s.events.length;
+      // While the first message's write is in flight, three arrive and form the next group: one
+      // under a nonce already taken, one under a fresh nonce, one without a claim.
+      let release!: () => void;
+      gate = new Promise((r) => (release = r));
+      const firstDone = round.submit(first![0], first![1]);
+      const group = Promise.allSettled([
+        round.submit(bad![0], bad![1], 'taken'),
+        round.submit(good![0], good![1], `fresh-${stage}`),
+        round.submit(plain![0], plain![1]),
+      ]);
+      gate = undefined;
+      release();
+      await firstDone;
+      // The group's write fails as a whole; the unclaimed message is applied in the next one.
+      expect((await group).map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
+      expect(s.events.length).toBe(before + 2);
+      // Nothing of the refused messages counted: each is accepted when sent again (as the
+      // coordinator does once it has claimed its nonce on its own, or refused the request).
+      await round.submit(good![0], good![1], `again-${stage}`);
+      await round.submit(bad![0], bad![1]);
+      await round.submit(last![0], last![1]);
+    }
+    const outcome = round.outcome!;
+    if (!outcome.ok) throw outcome.error;
+    // The masked stage's sum holds every input exactly once.
+    expect(outcome.result.survivors).toEqual([0, 1, 2, 3, 4]);
+    expect(plaintextGap(outcome.result, s.inputs).sum).toBeLessThanOrEqual(
+      quantizationBound(s.config.quant, 5),
+    );
+    expect(claimsWritten).toEqual(['again-0', 'again-1', 'again-2', 'again-3']);
   });
 
   it('after a crash outside the masked stage, replaying the log resumes with the same sum', async () => {

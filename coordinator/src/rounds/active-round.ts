@@ -6,7 +6,7 @@ import type {
   ServerStage,
   ServerState,
 } from '@coopfl/protocol/secagg';
-import { createServer, maskedTotals, serverNext } from '@coopfl/protocol/secagg';
+import { cloneServerState, createServer, maskedTotals, serverNext } from '@coopfl/protocol/secagg';
 
 /**
  * One in-flight secure-aggregation round, hosted by the coordinator.
@@ -34,17 +34,29 @@ export interface RoundEvent {
   payload: Uint8Array | null;
 }
 
-export interface RoundEventLog {
-  /** Appends events durably, in order (one write for a group of them). */
-  append(events: RoundEvent[]): Promise<void>;
+/**
+ * The round's durable log. `C` is what a message's sender stores together with its events (the
+ * coordinator: its request's nonce claim), opaque to the round.
+ */
+export interface RoundEventLog<C = never> {
+  /**
+   * Appends events durably, in order (one write for a group of them), with the claims of the
+   * messages they record, all or nothing.
+   */
+  append(events: RoundEvent[], claims: C[]): Promise<void>;
+  /**
+   * Whether `err`, thrown by {@link append}, says a claim was refused — so nothing was written and
+   * the other work of the group can be applied again.
+   */
+  refusesClaim?(err: unknown): boolean;
 }
 
-type Work =
-  | { type: 'message'; clientIndex: number; bytes: Uint8Array }
+type Work<C> =
+  | { type: 'message'; clientIndex: number; bytes: Uint8Array; claim: C | undefined }
   | { type: 'deadline'; stage: ServerStage };
 
-interface Pending {
-  work: Work;
+interface Pending<C> {
+  work: Work<C>;
   /** With the stage that accepted a message (or was current when a deadline was handled). */
   resolve: (stage: ServerStage) => void;
   reject: (err: unknown) => void;
@@ -71,28 +83,28 @@ export function inboxAfter(stage: ServerStage): InboxKind | undefined {
 export type RoundOutcome =
   { ok: true; result: AggregateResult } | { ok: false; error: ProtocolError };
 
-export class ActiveRound {
+export class ActiveRound<C = never> {
   #state: ServerState;
   #seq = 0;
   readonly #inbox = new Map<number, Map<InboxKind, Uint8Array>>();
-  #incoming: Pending[] = [];
+  #incoming: Pending<C>[] = [];
   #draining = false;
   readonly #listeners = new Set<() => void>();
 
   private constructor(
     readonly config: SecAggConfig,
-    private readonly log: RoundEventLog,
+    private readonly log: RoundEventLog<C>,
   ) {
     this.#state = createServer(config);
   }
 
   /** A new round, or one rebuilt from its logged events (in sequence order). */
-  static restore(
+  static restore<C = never>(
     config: SecAggConfig,
-    log: RoundEventLog,
+    log: RoundEventLog<C>,
     events: readonly RoundEvent[] = [],
-  ): ActiveRound {
-    const round = new ActiveRound(config, log);
+  ): ActiveRound<C> {
+    const round = new ActiveRound<C>(config, log);
     for (const e of [...events].sort((a, b) => a.seq - b.seq)) {
       round.#seq = e.seq;
       // A masked-input receipt: its vector is in the stage's checkpoint, if the stage closed.
@@ -150,11 +162,12 @@ export class ActiveRound {
   }
 
   /**
-   * Applies a client message; resolves, once it is durable, with the stage that accepted it, and
-   * rejects with the protocol's named error.
+   * Applies a client message; resolves, once it is durable (with `claim`, if given, in the same
+   * write), with the stage that accepted it, and rejects with the protocol's named error, or with
+   * the log's error if the claim was refused (then nothing of it was applied).
    */
-  submit(clientIndex: number, bytes: Uint8Array): Promise<ServerStage> {
-    return this.#enqueue({ type: 'message', clientIndex, bytes });
+  submit(clientIndex: number, bytes: Uint8Array, claim?: C): Promise<ServerStage> {
+    return this.#enqueue({ type: 'message', clientIndex, bytes, claim });
   }
 
   /** Closes `stage` if it is still open (its deadline passed). */
@@ -162,7 +175,7 @@ export class ActiveRound {
     await this.#enqueue({ type: 'deadline', stage });
   }
 
-  #enqueue(work: Work): Promise<ServerStage> {
+  #enqueue(work: Work<C>): Promise<ServerStage> {
     return new Promise((resolve, reject) => {
       this.#incoming.push({ work, resolve, reject });
       if (!this.#draining) void this.#drain();
@@ -171,32 +184,37 @@ export class ActiveRound {
 
   /**
    * Group commit: everything that arrived while the previous write was in flight is applied in
-   * order, its events are appended to the log in one write, and only then does any of it become
-   * visible (inboxes, stage) and its senders get their answer. Same order, same durability as one
-   * write per message; a cohort of 50 costs a handful of writes per stage instead of 50.
+   * order — to a copy of the state — its events (and the accepted messages' claims) are appended
+   * to the log in one write, and only then does any of it become visible (state, inboxes) and its
+   * senders get their answer. Same order, same durability as one write per message; a cohort of
+   * 50 costs a handful of writes per stage instead of 50. If the write refuses a claim, nothing
+   * was stored or applied: the claimed messages are refused, the rest is applied again.
    */
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
       while (this.#incoming.length > 0) {
         const batch = this.#incoming.splice(0);
-        let state = this.#state;
+        let state = cloneServerState(this.#state);
         const events: Omit<RoundEvent, 'seq'>[] = [];
+        const claims: C[] = [];
         const effects: [ServerState, Outgoing[], ServerStage][] = [];
-        const accepted: [Pending, ServerStage][] = [];
+        /** Each item's outcome, given once the group is durable. */
+        const outcomes: [Pending<C>, ServerStage | ProtocolError][] = [];
         for (const item of batch) {
           const stage = state.stage;
           if (stage === 'done' || stage === 'failed') {
-            if (item.work.type === 'deadline') accepted.push([item, item.work.stage]);
-            else
-              item.reject(
-                new ProtocolError('RoundClosed', `round ${this.config.roundId} is ${stage}`),
-              );
+            outcomes.push([
+              item,
+              item.work.type === 'deadline'
+                ? item.work.stage
+                : new ProtocolError('RoundClosed', `round ${this.config.roundId} is ${stage}`),
+            ]);
             continue;
           }
           if (item.work.type === 'deadline') {
             if (stage !== item.work.stage) {
-              accepted.push([item, stage]); // stale: that stage already closed
+              outcomes.push([item, stage]); // stale: that stage already closed
               continue;
             }
             const totals = stage === 'masked' ? maskedTotals(state) : undefined;
@@ -208,14 +226,14 @@ export class ActiveRound {
             );
             effects.push([step.state, step.ok ? step.out : [], stage]);
             state = step.state;
-            accepted.push([item, stage]);
+            outcomes.push([item, stage]);
             continue;
           }
-          const { clientIndex, bytes } = item.work;
+          const { clientIndex, bytes, claim } = item.work;
           const before = state;
           const step = serverNext(before, { type: 'message', bytes });
           if (!step.ok && step.state.stage !== 'failed') {
-            item.reject(step.error);
+            outcomes.push([item, step.error]);
             continue;
           }
           // Accepted (possibly closing the stage); masked inputs are logged as receipts.
@@ -225,26 +243,47 @@ export class ActiveRound {
             clientIndex,
             payload: stage === 'masked' ? null : bytes,
           });
+          if (claim !== undefined) claims.push(claim);
           // `before` was updated in place by the accepted input: it holds the stage's totals.
           if (stage === 'masked' && step.state.stage !== 'masked') {
             events.push(checkpointEvent(maskedTotals(before)!));
           }
           effects.push([step.state, step.ok ? step.out : [], stage]);
           state = step.state;
-          accepted.push([item, stage]);
+          outcomes.push([item, stage]);
         }
         try {
           if (events.length > 0) {
             const seq0 = this.#seq;
-            await this.log.append(events.map((e, i) => ({ ...e, seq: seq0 + i + 1 })));
+            await this.log.append(
+              events.map((e, i) => ({ ...e, seq: seq0 + i + 1 })),
+              claims,
+            );
             this.#seq = seq0 + events.length;
           }
         } catch (err) {
-          for (const [item] of accepted) item.reject(err);
+          const claimed = (item: Pending<C>, outcome: ServerStage | ProtocolError) =>
+            item.work.type === 'message' &&
+            item.work.claim !== undefined &&
+            !(outcome instanceof ProtocolError);
+          if (claims.length > 0 && this.log.refusesClaim?.(err)) {
+            const again: Pending<C>[] = [];
+            for (const [item, outcome] of outcomes) {
+              if (claimed(item, outcome)) item.reject(err);
+              else again.push(item);
+            }
+            this.#incoming.unshift(...again);
+            continue;
+          }
+          for (const [item, outcome] of outcomes)
+            item.reject(outcome instanceof ProtocolError ? outcome : err);
           continue;
         }
         for (const [next, out, stage] of effects) this.#absorb(next, out, stage);
-        for (const [item, stage] of accepted) item.resolve(stage);
+        for (const [item, outcome] of outcomes) {
+          if (outcome instanceof ProtocolError) item.reject(outcome);
+          else item.resolve(outcome);
+        }
       }
     } finally {
       this.#draining = false;

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { RoundId } from '@coopfl/protocol';
 import { isProtocolError } from '@coopfl/protocol';
 import type { ServerStage } from '@coopfl/protocol/secagg';
@@ -8,40 +8,21 @@ import { roundParticipants, rounds, secaggEvents } from '../db';
 import { CoordinatorError } from '../errors';
 import type { InboxKind, RoundEvent } from './active-round';
 import { ActiveRound, inboxAfter } from './active-round';
+import { roundEventLog } from './event-log';
 import { failRound, finalizeRound } from './finalize';
 import type { RoundConfig } from './round-config';
 import { RoundConfigSchema, secAggConfigOf } from './round-config';
 import { startRound } from './start';
 import type { BenchmarkRunInput } from '../services/benchmarks';
 import { startBenchmark } from '../services/benchmarks';
+import type { NonceClaim } from '../services/nonce-claims';
+import { isClaimRefusal } from '../services/nonce-claims';
 
 const ACTIVE_STATUSES = ['advertise', 'shares', 'masked', 'unmask'] as const;
 
-/** Appends one event to a round's log; built once per database handle. */
-function buildAppendOne(db: CoordinatorContext['db']) {
-  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
-  return db
-    .insert(secaggEvents)
-    .values({
-      roundId: p('roundId'),
-      seq: p('seq'),
-      kind: p('kind'),
-      stage: p('stage'),
-      clientIndex: p('clientIndex'),
-      payload: p('payload'),
-    })
-    .prepare('append_event');
-}
-const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>();
-function appendOne(db: CoordinatorContext['db']) {
-  let q = appendOneQueries.get(db);
-  if (!q) appendOneQueries.set(db, (q = buildAppendOne(db)));
-  return q;
-}
-
 interface Hosted {
   rc: RoundConfig;
-  round: ActiveRound;
+  round: ActiveRound<NonceClaim>;
   indexOf: Map<string, number>;
   timer?: ReturnType<typeof setTimeout>;
   stageStartedAt: number;
@@ -121,6 +102,8 @@ export class RoundHost {
 
   /**
    * Applies a member's secure-aggregation message; protocol rejections become BadRequest/Conflict.
+   * With `claim`, the request's nonce is stored in the same write as the message's events; if it
+   * is refused ({@link isClaimRefusal}) nothing was stored or applied, and that error is thrown.
    * Resolves with the server message the member waits for next (none after its unmask reply or a
    * decline), which {@link inbox} then delivers.
    */
@@ -128,19 +111,22 @@ export class RoundHost {
     roundId: string,
     memberId: string,
     bytes: Uint8Array,
+    claim?: NonceClaim,
   ): Promise<InboxKind | undefined> {
     const { hosted, index } = await this.#participant(roundId, memberId);
     let stage: ServerStage;
     try {
-      stage = await hosted.round.submit(index, bytes);
+      stage = await hosted.round.submit(index, bytes, claim);
     } catch (err) {
+      if (isClaimRefusal(err)) throw err;
       if (isProtocolError(err)) {
         const conflict = ['Replay', 'WrongStage', 'RoundClosed'].includes(err.code);
         throw new CoordinatorError(conflict ? 'Conflict' : 'BadRequest', err.message, {
           cause: err,
         });
       }
-      // A storage failure: the in-memory state may be ahead of the log; rebuild from the log.
+      // A storage failure: nothing was applied, but the write may have been stored all the same
+      // (an error after the commit); rebuild from the log.
       this.#drop(roundId);
       await this.resumeOne(roundId);
       throw err;
@@ -256,33 +242,9 @@ export class RoundHost {
 
   #host(rc: RoundConfig, events: RoundEvent[], deadline: number): Hosted {
     const config = secAggConfigOf(rc);
-    const log = {
-      // Two statement shapes, both built once and kept prepared: one event (the usual group, as
-      // members' messages arrive one by one) with plain parameters, which keeps its query plan;
-      // any larger group through arrays and unnest, where an n-row VALUES list was assembled anew
-      // for each group commit.
-      append: async (events: RoundEvent[]) => {
-        if (events.length === 1) {
-          const e = events[0]!;
-          await appendOne(this.ctx.db).execute({ roundId: rc.roundId, ...e });
-          return;
-        }
-        const column = <T>(f: (e: RoundEvent) => T) => sql.param(events.map(f));
-        const payloads = column((e) =>
-          e.payload
-            ? `\\x${Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength).toString('hex')}`
-            : null,
-        );
-        await this.ctx.db
-          .insert(secaggEvents)
-          .select(
-            sql`select ${rc.roundId}, s, k, st, ci, p::bytea, now() from unnest(${column((e) => e.seq)}::int[], ${column((e) => e.kind)}::text[], ${column((e) => e.stage)}::text[], ${column((e) => e.clientIndex)}::int[], ${payloads}::text[]) as t(s, k, st, ci, p)`,
-          );
-      },
-    };
     const hosted: Hosted = {
       rc,
-      round: ActiveRound.restore(config, log, events),
+      round: ActiveRound.restore(config, roundEventLog(this.ctx, rc.roundId), events),
       indexOf: new Map(rc.secagg.clients.map((c, i) => [c.id as string, i])),
       stageStartedAt: this.ctx.now().getTime(),
       handled: 'advertise',

@@ -6,6 +6,7 @@ import type { Member } from '../db';
 import { requestNonces } from '../db';
 import { CoordinatorError } from '../errors';
 import { memberWithKey } from './members';
+import type { NonceClaim } from './nonce-claims';
 import { nonceClaims } from './nonce-claims';
 
 export interface SignedRequest {
@@ -13,6 +14,13 @@ export interface SignedRequest {
   path: string;
   body: Uint8Array;
   header: (name: string) => string | null | undefined;
+}
+
+/** Who sent a signed request, and its nonce: `claimed` once stored. */
+export interface NodeAuth {
+  readonly member: Member;
+  readonly claim: NonceClaim;
+  claimed: boolean;
 }
 
 /**
@@ -26,11 +34,16 @@ export interface SignedRequest {
  * Only acceptance is decided on cached data, and the claim confirms it against the database; any
  * refusal (revoked, bad signature, claim refused) is decided again on a fresh read, so a change
  * made elsewhere — a rotated key, a re-approved member — is never refused on stale data.
+ *
+ * `claim: false` checks everything but stores nothing: the caller stores the returned claim
+ * together with what the request changes ({@link strictClaimInsert}) and, if that refuses it,
+ * authenticates the request again with its claim, which names the reason.
  */
 export async function authenticateNode(
   ctx: CoordinatorContext,
   req: SignedRequest,
-): Promise<{ member: Member; nonce: string; timestamp: number }> {
+  o: { claim?: boolean } = {},
+): Promise<NodeAuth> {
   let h: ReturnType<typeof readSignedHeaders>;
   try {
     h = readSignedHeaders(req.header);
@@ -70,18 +83,33 @@ export async function authenticateNode(
           `request timestamp is ${Math.round(skew / 1000)} s off the coordinator's clock`,
         );
       }
+      const claim: NonceClaim = {
+        claimant: { memberId: member.id, status: member.status, publicKey },
+        nonce: h.nonce,
+        expiresAt: new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
+      };
+      if (o.claim === false) return { member, claim, claimed: false };
       // Claimed (stored) before the request is handled: a nonce already stored is a replay.
-      const claimed = await nonceClaims(ctx).claim(
-        { memberId: member.id, status: member.status, publicKey },
-        h.nonce,
-        new Date(h.timestamp + 2 * ctx.config.requestMaxAgeMs),
-      );
-      if (claimed) return { member, nonce: h.nonce, timestamp: h.timestamp };
+      if (await nonceClaims(ctx).claim(claim.claimant, claim.nonce, claim.expiresAt))
+        return { member, claim, claimed: true };
       refusal = new CoordinatorError('ReplayedRequest', 'this request (nonce) was already served');
     }
     // A refusal decided on cached data is decided again on a fresh read.
     if (!cached) throw refusal;
   }
+}
+
+/** Whether a member's nonce is stored: its request was served (or is being served). */
+export async function nonceTaken(
+  ctx: CoordinatorContext,
+  memberId: NodeId,
+  nonce: string,
+): Promise<boolean> {
+  const rows = await ctx.db
+    .select({ nonce: requestNonces.nonce })
+    .from(requestNonces)
+    .where(and(eq(requestNonces.memberId, memberId), eq(requestNonces.nonce, nonce)));
+  return rows.length > 0;
 }
 
 /**

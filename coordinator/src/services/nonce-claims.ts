@@ -1,9 +1,9 @@
 import type { SQL } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
 import type { NodeId } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
 import type { Member } from '../db';
-import { memberKeys, members, requestNonces } from '../db';
+import { SQLSTATE, dbErrorInfo, memberKeys, members, requestNonces } from '../db';
 
 /** Who a request was authenticated as: the member's status and the key its signature verified. */
 export interface Claimant {
@@ -102,11 +102,43 @@ export class NonceClaims {
   }
 }
 
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A request's nonce, to be stored together with what the request changes. */
+export interface NonceClaim {
+  readonly claimant: Claimant;
+  readonly nonce: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * `insert into request_nonces …` of `claims`, for a data-modifying WITH of the statement that
+ * stores what the requests change (RoundHost: a round message's events), so that both are stored
+ * or neither. Unlike {@link NonceClaims} it is strict: no ON CONFLICT, and a claimant that no
+ * longer holds the member's status and active key inserts a NULL member id — a nonce already
+ * taken, or a member changed meanwhile, fails the whole statement ({@link isClaimRefusal}).
+ */
+export function strictClaimInsert(claims: readonly NonceClaim[]): SQL {
+  const one = claims.length === 1 ? claims[0] : undefined;
+  // One claim (the usual case) with plain parameters, which keeps the statement's plan.
+  const rows = one
+    ? sql`(select ${one.claimant.memberId}::text as m, ${one.nonce}::text as n, ${one.expiresAt.toISOString()}::text as e, ${one.claimant.status}::text as s, ${hex(one.claimant.publicKey)}::text as k) as t`
+    : sql`unnest(${sql.param(claims.map((c) => c.claimant.memberId))}::text[], ${sql.param(claims.map((c) => c.nonce))}::text[], ${sql.param(claims.map((c) => c.expiresAt.toISOString()))}::text[], ${sql.param(claims.map((c) => c.claimant.status))}::text[], ${sql.param(claims.map((c) => hex(c.claimant.publicKey)))}::text[]) as t(m, n, e, s, k)`;
+  return sql`insert into ${requestNonces} (member_id, nonce, expires_at) select case when ${holds(sql`t.m`, sql`t.s`, sql`t.k`)} then t.m end, t.n, t.e::timestamptz from ${rows}`;
+}
+
+/** Whether a statement failed because {@link strictClaimInsert} refused a claim (stored nothing). */
+export function isClaimRefusal(err: unknown): boolean {
+  const info = dbErrorInfo(err);
+  return (
+    info?.table === getTableName(requestNonces) &&
+    (info.code === SQLSTATE.UniqueViolation || info.code === SQLSTATE.NotNullViolation)
+  );
+}
+
 /** `claimant` holds the member's current status and active key (the claim's condition). */
 const holds = (m: SQL, s: SQL, k: SQL) =>
   sql`exists (select 1 from ${members} inner join ${memberKeys} on ${memberKeys.memberId} = ${members.id} and ${memberKeys.revokedAt} is null where ${members.id} = ${m} and ${members.status} = ${s} and ${memberKeys.publicKey} = decode(${k}, 'hex'))`;
-
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /**
  * The claim of one nonce, built once per database handle. Plain parameters, not arrays: a

@@ -1,0 +1,70 @@
+import { sql } from 'drizzle-orm';
+import type { SQL } from 'drizzle-orm';
+import type { RoundId } from '@coopfl/protocol';
+import type { CoordinatorContext } from '../context';
+import { secaggEvents } from '../db';
+import type { NonceClaim } from '../services/nonce-claims';
+import { isClaimRefusal, strictClaimInsert } from '../services/nonce-claims';
+import type { RoundEvent, RoundEventLog } from './active-round';
+
+/** Appends one event to a round's log; built once per database handle. */
+function buildAppendOne(db: CoordinatorContext['db']) {
+  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
+  return db
+    .insert(secaggEvents)
+    .values({
+      roundId: p('roundId'),
+      seq: p('seq'),
+      kind: p('kind'),
+      stage: p('stage'),
+      clientIndex: p('clientIndex'),
+      payload: p('payload'),
+    })
+    .prepare('append_event');
+}
+const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>();
+
+/** `insert into secagg_events …` of `events`: one with plain parameters, more through unnest. */
+function eventsInsert(roundId: RoundId, events: readonly RoundEvent[]): SQL {
+  const columns = sql`(round_id, seq, kind, stage, client_index, payload)`;
+  const e = events.length === 1 ? events[0]! : undefined;
+  if (e)
+    return sql`insert into ${secaggEvents} ${columns} values (${roundId}, ${e.seq}::int, ${e.kind}::text, ${e.stage}::text, ${e.clientIndex}::int, ${e.payload}::bytea)`;
+  const column = <T>(f: (e: RoundEvent) => T) => sql.param(events.map(f));
+  const payloads = column((e) =>
+    e.payload
+      ? `\\x${Buffer.from(e.payload.buffer, e.payload.byteOffset, e.payload.byteLength).toString('hex')}`
+      : null,
+  );
+  return sql`insert into ${secaggEvents} ${columns} select ${roundId}, s, k, st, ci, p::bytea from unnest(${column((e) => e.seq)}::int[], ${column((e) => e.kind)}::text[], ${column((e) => e.stage)}::text[], ${column((e) => e.clientIndex)}::int[], ${payloads}::text[]) as t(s, k, st, ci, p)`;
+}
+
+/**
+ * A round's event log in `secagg_events`. Statement shapes are few and kept prepared: one event
+ * (the usual group commit, as members' messages arrive one by one) with plain parameters, which
+ * keeps its query plan; larger groups through arrays and unnest, rather than an n-row VALUES list
+ * assembled anew each time. A group's nonce claims (round messages carry their request's) go into
+ * the same statement, so a message and its nonce are stored together or not at all — one write
+ * per message instead of two.
+ */
+export function roundEventLog(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  roundId: RoundId,
+): RoundEventLog<NonceClaim> {
+  return {
+    append: async (events, claims) => {
+      if (claims.length > 0) {
+        await ctx.db.execute(
+          sql`with claimed as (${strictClaimInsert(claims)}) ${eventsInsert(roundId, events)}`,
+        );
+      } else if (events.length === 1) {
+        let q = appendOneQueries.get(ctx.db);
+        if (!q) appendOneQueries.set(ctx.db, (q = buildAppendOne(ctx.db)));
+        await q.execute({ roundId, ...events[0]! });
+      } else {
+        await ctx.db.execute(eventsInsert(roundId, events));
+      }
+    },
+    refusesClaim: isClaimRefusal,
+  };
+}
