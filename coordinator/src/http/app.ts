@@ -119,12 +119,16 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
     if (c.req.header('x-coopfl-member')) {
       const url = new URL(c.req.url);
       // tRPC reads the raw request itself, so its (small) bodies are read from a clone; binary
-      // routes read Hono's cached copy, so a 400 KB masked input is not streamed twice.
-      const body = new Uint8Array(
-        url.pathname.startsWith('/trpc/')
-          ? await c.req.raw.clone().arrayBuffer()
-          : await c.req.arrayBuffer(),
-      );
+      // routes read Hono's cached copy, so a 400 KB masked input is not streamed twice. A GET
+      // has no body (the node signs an empty one): nothing to read or clone.
+      const body =
+        c.req.method === 'GET' || c.req.method === 'HEAD'
+          ? new Uint8Array()
+          : new Uint8Array(
+              url.pathname.startsWith('/trpc/')
+                ? await c.req.raw.clone().arrayBuffer()
+                : await c.req.arrayBuffer(),
+            );
       const request: SignedRequest = {
         method: c.req.method,
         path: url.pathname + url.search,
