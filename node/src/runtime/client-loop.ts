@@ -1,4 +1,5 @@
 import type { KeyPair, NodeId, RandomSource } from '@coopfl/protocol';
+import { systemRandom } from '@coopfl/protocol';
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
 import { ArchitectureSchema } from '@coopfl/protocol/models';
 import type { NodeClient } from '@coopfl/coordinator/client';
@@ -31,6 +32,7 @@ export interface ClientLoopOptions {
   /** For rounds: a long retry budget, so a round rides out a coordinator restart. */
   readonly roundClient: NodeClient;
   readonly runtimes: Partial<Record<ModelKind, ModelRuntime>>;
+  /** Shuffling, SecAgg and DP draws (the loop's backoff jitter uses the CSPRNG). */
   readonly random: RandomSource;
   readonly pollMs: number;
   readonly maxBackoffMs: number;
@@ -87,10 +89,12 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
       // A broken listener must not stop the node.
     }
   };
+  // Jitter from the CSPRNG, not `o.random`: how often the loop backs off depends on timing, and
+  // must not shift the draws of a seeded node's rounds.
   const backoff = new Backoff({
     initialMs: o.initialBackoffMs ?? 500,
     maxMs: o.maxBackoffMs,
-    random: o.random,
+    random: systemRandom(),
   });
   const prepared = preparedCache(o.source, o.runtimes, o.dataTtlMs ?? 3_600_000, o.storeId);
   /** Rounds seen in this process: a task is attempted once (SecAgg keys are per process). */

@@ -132,7 +132,12 @@ export async function initNode(o: InitNodeOptions): Promise<InitNodeResult> {
 export interface OpenNodeOptions {
   /** The model runtimes (default: the node's three models). */
   readonly runtimes?: Partial<Record<ModelKind, ModelRuntime>>;
-  /** Randomness for backoff jitter, shuffling and SecAgg (default: the CSPRNG). */
+  /**
+   * Randomness of what the node computes: shuffling, SecAgg keys and masks, rounding, DP noise
+   * (default: the CSPRNG). Request nonces and retry jitter always come from the CSPRNG: they change
+   * no result, and how many a round draws depends on timing (long polls that expire, retries), so
+   * drawing them from a seeded `random` made a seeded node's results depend on timing too.
+   */
   readonly random?: RandomSource;
   /** Retry budget of round traffic (default 10 min: rides out a coordinator restart). */
   readonly roundRetry?: Partial<RetryPolicy>;
@@ -260,7 +265,8 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
       identity,
       coordinatorKey,
       retry,
-      random,
+      // Nonces and retry jitter: see OpenNodeOptions.random.
+      random: systemRandom(),
     });
   // Control calls try briefly: the loop's own backoff (with events) handles longer outages.
   const control = clientOf({ maxWaitMs: 1_500, initialDelayMs: 200, maxDelayMs: 800 });
