@@ -15,9 +15,15 @@ afterAll(async () => {
 describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
   it('trains through the real coordinator and nodes and writes results.json + report.html', async () => {
     const progress: string[] = [];
+    const counts: Record<string, number[]> = {};
     const results = await runExperiment(
       { ...TINY, models: ['recommendation', 'fraud'] },
-      { onProgress: (p) => progress.push(p.phase) },
+      {
+        onProgress: (p) => {
+          progress.push(p.phase);
+          if ('done' in p) (counts[`${p.phase}:${p.total}`] ??= []).push(p.done);
+        },
+      },
     );
     const out = await mkdtemp(join(tmpdir(), 'coopfl-sim-run-'));
     dirs.push(out);
@@ -40,6 +46,10 @@ describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
       expect(Object.keys(m.summary).some((k) => k.startsWith('baseline:'))).toBe(true);
     }
     expect(progress).toContain('round');
+    // Per-node progress counts up to the total, whichever worker thread a node runs in.
+    for (const phase of ['nodes', 'prepare', 'local']) {
+      expect(counts[`${phase}:3`]?.slice(-3), phase).toEqual([1, 2, 3]);
+    }
     const html = await readFile(files.report, 'utf8');
     expect(html.includes('<svg')).toBe(true);
     expect(html.includes('fraud — main metric pr_auc')).toBe(true);
