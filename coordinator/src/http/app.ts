@@ -253,10 +253,16 @@ export function createApp(ctx: CoordinatorContext, rounds: RoundHost): Hono<Env>
         try {
           const msg = await rounds.inbox(roundId, node.id, next, q.data.wait);
           if (msg instanceof Uint8Array) controller.enqueue(msg);
+          controller.close();
         } catch {
-          // The round ended or left this coordinator meanwhile: the member's inbox request says so.
+          // The round ended or left this coordinator meanwhile (the member's inbox request says
+          // so), or the member went away.
+          try {
+            controller.close();
+          } catch {
+            // already cancelled
+          }
         }
-        controller.close();
       },
     });
     return c.body(body, 200, {

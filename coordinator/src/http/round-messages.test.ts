@@ -86,6 +86,33 @@ describeTargets('round messages and the next server message in one request', (fr
     expect(latest?.status).toBe('done');
   }, 60_000);
 
+  it('an answer whose stream breaks off: the member asks its inbox, the round goes on', async () => {
+    const { roundId } = await admin.rounds.start.mutate({ modelId: 'm' });
+    const cut = nodes[0]!;
+    // This member's connection drops while its message's answer is still streaming.
+    const dropping = new NodeClient({
+      url: running.url,
+      memberId: cut.memberId,
+      identity: cut.identity,
+      coordinatorKey: running.ctx.key.publicKey,
+      transport: async (url, init) => {
+        const abort = new AbortController();
+        const res = await fetch(url, { ...init, signal: abort.signal });
+        if (url.pathname.endsWith('/messages')) setTimeout(() => abort.abort(), 50);
+        return res;
+      },
+    });
+    await Promise.all([
+      takePart({ ...cut, client: dropping }, roundId, () => ({
+        vector: new Float64Array(DIM).fill(0.5),
+      })),
+      ...nodes
+        .slice(1)
+        .map((n) => takePart(n, roundId, () => ({ vector: new Float64Array(DIM).fill(0.5) }))),
+    ]);
+    expect((await waitForRound(admin, roundId)).status).toBe('done');
+  }, 60_000);
+
   it('a message is answered once applied, not when its stage closes; a decline at once', async () => {
     const { roundId } = await admin.rounds.start.mutate({ modelId: 'm' });
     // The first member's advertisement is answered while the others have not advertised yet.
