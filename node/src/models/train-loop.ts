@@ -179,7 +179,7 @@ export async function trainLocal(
           mu: cfg.mu,
         });
       }
-      cfg.onEpoch?.(epoch + 1, cfg.epochs);
+      cfg.onEpoch?.(epoch + 1, cfg.epochs, () => weightsOf(model));
       // Let the event loop breathe between epochs (progress output, HTTP of the daemon).
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -23,8 +23,11 @@ export interface LocalTrainingConfig {
   readonly recordDp?: { readonly clipNorm: number; readonly noiseMultiplier: number };
   /** Shuffling and DP noise. Production: `systemRandom()`; tests and simulations: seeded. */
   readonly random: RandomSource;
-  /** Called after each epoch (progress bars). */
-  readonly onEpoch?: (epoch: number, epochs: number) => void;
+  /**
+   * Called after each epoch (progress bars); `weights()` copies the weights reached so far (early
+   * stopping on validation, as the simulator's local-only and centralized arms do).
+   */
+  readonly onEpoch?: (epoch: number, epochs: number, weights: () => Float32Array) => void;
 }
 
 export interface LocalTrainingResult {

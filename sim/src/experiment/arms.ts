@@ -1,5 +1,71 @@
-import type { ExampleSet, LogitOffset, Metrics, PreparedData } from '@coopfl/node/models';
+import type { Architecture, ModelKind } from '@coopfl/protocol/models';
+import type {
+  ExampleSet,
+  LocalTrainingConfig,
+  LogitOffset,
+  Metrics,
+  ModelRuntime,
+  PreparedData,
+} from '@coopfl/node/models';
 import type { MetricValues } from './results';
+
+/** A model kind's main metric (DESIGN §7) and its direction. */
+export interface MainMetric {
+  readonly name: string;
+  readonly higherIsBetter: boolean;
+}
+
+/** Each kind's main metric. */
+export const MAIN_METRIC: Record<ModelKind, MainMetric> = {
+  demand: { name: 'wape', higherIsBetter: false },
+  recommendation: { name: 'ndcg_10', higherIsBetter: true },
+  fraud: { name: 'pr_auc', higherIsBetter: true },
+};
+
+/** A split's main-metric value, null when it is not measurable there. */
+export function validationValue(m: Metrics, main: MainMetric): number | null {
+  const v = m[main.name];
+  return v !== undefined && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * Trains `cfg.epochs` epochs and keeps the epoch whose weights score best on validation (early
+ * stopping), as the federated arm keeps its best round by validation: every arm is compared at
+ * the point its own validation data would pick, never by looking at the test split. `score`
+ * gives an epoch's weights their validation main metric (null: not measurable); when no epoch
+ * scores, the last one is kept.
+ *
+ * @example
+ * const { weights, epoch } = await trainSelected(rt, arch, init, data, cfg, main, (w) =>
+ *   rt.evaluate(arch, w, data, 'validation')[main.name] ?? null);
+ */
+export async function trainSelected<D extends PreparedData>(
+  runtime: ModelRuntime<D>,
+  arch: Architecture,
+  init: Float32Array,
+  data: D,
+  cfg: LocalTrainingConfig,
+  main: MainMetric,
+  score: (weights: Float32Array) => Promise<number | null> | number | null,
+): Promise<{ weights: Float32Array; epoch: number }> {
+  const snapshots: Float32Array[] = [];
+  const { weights: last } = await runtime.train(arch, init, data, {
+    ...cfg,
+    onEpoch: (epoch, epochs, weights) => {
+      if (epoch < epochs) snapshots.push(weights());
+      cfg.onEpoch?.(epoch, epochs, weights);
+    },
+  });
+  snapshots.push(last);
+  let best = { weights: last, epoch: snapshots.length, value: null as number | null };
+  for (const [i, w] of snapshots.entries()) {
+    const v = await score(w);
+    if (v === null || !Number.isFinite(v)) continue;
+    const better = best.value === null || (main.higherIsBetter ? v > best.value : v < best.value);
+    if (better) best = { weights: w, epoch: i + 1, value: v };
+  }
+  return { weights: best.weights, epoch: best.epoch };
+}
 
 /** Prepared data of the models that train on one example set (all three of ours). */
 export type TrainableData = PreparedData & { readonly train: ExampleSet };

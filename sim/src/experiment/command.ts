@@ -181,7 +181,7 @@ export function registerRunCommand(program: Command): void {
         models: r.results.models.map((m) => ({
           model: m.kind,
           metric: m.mainMetric,
-          federated: m.summary.federated_final?.median[m.mainMetric] ?? null,
+          federated: m.summary.federated_best?.median[m.mainMetric] ?? null,
           local: m.summary.local?.median[m.mainMetric] ?? null,
           centralized: m.summary.centralized?.median[m.mainMetric] ?? null,
           epsilonSpent: m.privacy.epsilonSpent,

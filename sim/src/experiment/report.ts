@@ -143,7 +143,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
       const value = v?.[main];
       if (typeof value === 'number') shopRows.push({ shop: s.storeId, rank, arm, value });
     };
-    add('federated', sr?.arms.federated_final);
+    add('federated', sr?.arms.federated_best);
     add('local-only', sr?.arms.local);
     add('centralized', sr?.arms.centralized);
   });
@@ -160,7 +160,7 @@ async function sweepSection(s: SweepResults): Promise<string> {
   const rows: { model: string; epsilon: number; label: string; value: number }[] = [];
   for (const run of s.runs) {
     for (const m of run.results.models) {
-      const v = m.summary.federated_final?.median[m.mainMetric];
+      const v = m.summary.federated_best?.median[m.mainMetric];
       if (typeof v !== 'number') continue;
       // ε = ∞ (no DP) is drawn at the right end: 10× the largest finite ε of the sweep.
       const eps = m.privacy.epsilonSpent ?? m.privacy.epsilonTarget;
@@ -180,7 +180,7 @@ async function sweepSection(s: SweepResults): Promise<string> {
       const cells = run.results.models
         .map(
           (m) =>
-            `${esc(m.kind)} ${esc(m.mainMetric)} ${fmt(m.summary.federated_final?.median[m.mainMetric])} (local ${fmt(m.summary.local?.median[m.mainMetric])}, centralized ${fmt(m.summary.centralized?.median[m.mainMetric])}, ε spent ${fmt(m.privacy.epsilonSpent, 3)})`,
+            `${esc(m.kind)} ${esc(m.mainMetric)} ${fmt(m.summary.federated_best?.median[m.mainMetric])} (local ${fmt(m.summary.local?.median[m.mainMetric])}, centralized ${fmt(m.summary.centralized?.median[m.mainMetric])}, ε spent ${fmt(m.privacy.epsilonSpent, 3)})`,
         )
         .join('<br>');
       return `<tr><td>${esc(run.label)}</td><td style="text-align:left">${cells}</td></tr>`;

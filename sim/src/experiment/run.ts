@@ -5,7 +5,7 @@ import { MODEL_METRICS, defaultArchitecture, manifestOf } from '@coopfl/protocol
 import { initTf } from '@coopfl/node';
 import type { ModelRuntime } from '@coopfl/node/models';
 import { MODEL_RUNTIMES } from '@coopfl/node/models';
-import { medianOf, poolTraining, summarize } from './arms';
+import { MAIN_METRIC, medianOf, poolTraining, summarize, trainSelected } from './arms';
 import type { ExperimentConfig } from './config';
 import { clipNormOf, parseExperimentConfig, stageTimeoutOf, workersOf } from './config';
 import type { SimCooperative } from './cooperative';
@@ -30,12 +30,7 @@ export interface RunExperimentOptions {
   readonly onProgress?: (p: ExperimentProgress) => void;
 }
 
-/** Each kind's main metric (DESIGN §7) and its direction. */
-export const MAIN_METRIC: Record<ModelKind, { name: string; higherIsBetter: boolean }> = {
-  demand: { name: 'wape', higherIsBetter: false },
-  recommendation: { name: 'ndcg_10', higherIsBetter: true },
-  fraud: { name: 'pr_auc', higherIsBetter: true },
-};
+export { MAIN_METRIC } from './arms';
 
 const VERSION = '0.1.0';
 
@@ -286,13 +281,22 @@ async function runModel(
       let centralized: (MetricValues | null)[] = outcomes.map(() => null);
       if (usable.some(Boolean)) {
         const datas = (await fleet.trainingData({ kind })).map((d) => d.data);
-        const { weights } = await runtime.train(arch, init, poolTraining(datas), {
-          epochs,
-          learningRate: cfg.training.learningRate,
-          batchSize: cfg.training.batchSize,
-          mu: 0,
-          random: seededRandom(deriveSeed(cfg.seed, 'local', kind, 'centralized')),
-        });
+        const { weights } = await trainSelected(
+          runtime,
+          arch,
+          init,
+          poolTraining(datas),
+          {
+            epochs,
+            learningRate: cfg.training.learningRate,
+            batchSize: cfg.training.batchSize,
+            mu: 0,
+            random: seededRandom(deriveSeed(cfg.seed, 'local', kind, 'centralized')),
+          },
+          main,
+          // The mean validation main metric over the shops, as the federated arm's best round.
+          async (w) => summarize(await evalAll(w, 'validation')).mean[main.name] ?? null,
+        );
         centralized = await evalAll(weights, 'test');
       }
       return { centralized, centralizedSeconds: (performance.now() - t0) / 1000 };
@@ -367,7 +371,11 @@ async function runModel(
   };
 }
 
-/** Federated vs local-only per shop, and the median-shop gap to centralized, on the main metric. */
+/**
+ * Federated vs local-only per shop, and the median-shop gap to centralized, on the main metric.
+ * Each arm is taken where its own validation data puts it: the federated model of the best round,
+ * the local and centralized models of the best epoch (early stopping); never chosen on test.
+ */
 function compare(
   arms: Record<Arm, (MetricValues | null)[]>,
   main: { name: string; higherIsBetter: boolean },
@@ -375,7 +383,7 @@ function compare(
   const gains: number[] = [];
   let wins = 0;
   const value = (row: MetricValues | null | undefined) => row?.[main.name] ?? null;
-  arms.federated_final.forEach((f, i) => {
+  arms.federated_best.forEach((f, i) => {
     const fv = value(f);
     const lv = value(arms.local[i]);
     if (fv === null || lv === null) return;
@@ -386,7 +394,7 @@ function compare(
     gains.push(gain);
     if (gain > 0) wins++;
   });
-  const medF = medianOf(arms.federated_final.map(value).filter((v): v is number => v !== null));
+  const medF = medianOf(arms.federated_best.map(value).filter((v): v is number => v !== null));
   const medC = medianOf(arms.centralized.map(value).filter((v): v is number => v !== null));
   const gap =
     medF === null || medC === null

@@ -1,5 +1,5 @@
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
-import type { TrainableData } from '../arms';
+import type { MainMetric, TrainableData } from '../arms';
 import type { Attack } from '../malicious';
 import type { MetricValues } from '../results';
 
@@ -57,6 +57,11 @@ export interface TrainInput extends PrepareInput {
   /** The weights every job starts from. */
   readonly weights: Float32Array;
   readonly jobs: readonly TrainJob[];
+  /**
+   * Early stopping: keep the epoch that scores best on the node's own validation split by this
+   * metric (see `trainSelected`). Absent: the last epoch.
+   */
+  readonly select?: MainMetric;
 }
 
 /** Called once per node an operation is done with. */

@@ -10,7 +10,7 @@ import type { NodeHandle } from '@coopfl/node/runtime';
 import { initNode, openNode } from '@coopfl/node/runtime';
 import type { OpenedStore } from '@coopfl/node/store';
 import type { TrainableData } from '../arms';
-import { metricValues } from '../arms';
+import { metricValues, trainSelected, validationValue } from '../arms';
 import { maliciousRuntimes } from '../malicious';
 import { ReseedableRandom, deriveSeed } from '../random';
 import { cachedPrepare } from './cached-prepare';
@@ -185,13 +185,19 @@ export class InProcessHost implements NodeHost {
       if (d === undefined) throw new Error(`node ${job.index} is not on this host`);
       if (!d) out.push({ index: job.index, metrics: null });
       else {
-        const { weights } = await runtime.train(input.arch, input.weights, d, {
+        const cfg = {
           epochs: job.epochs,
           learningRate: job.learningRate,
           batchSize: job.batchSize,
           mu: job.mu,
           random: seededRandom(job.seed),
-        });
+        };
+        const select = input.select;
+        const { weights } = select
+          ? await trainSelected(runtime, input.arch, input.weights, d, cfg, select, (w) =>
+              validationValue(runtime.evaluate(input.arch, w, d, 'validation'), select),
+            )
+          : await runtime.train(input.arch, input.weights, d, cfg);
         out.push({
           index: job.index,
           metrics: metricValues(runtime.evaluate(input.arch, weights, d, 'test')),
