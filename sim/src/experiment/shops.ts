@@ -46,6 +46,7 @@ function syntheticShops(
     categories: d.categories,
     sizeSkew: d.sizeSkew,
     categoryConcentration: d.categoryConcentration,
+    openingSpread: d.openingSpread,
     fraudRate: d.fraudRate,
     dailySales: d.dailySales,
   });
