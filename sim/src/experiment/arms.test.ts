@@ -41,13 +41,13 @@ describe('poolTraining', () => {
 describe('trainSelected (early stopping on validation)', () => {
   // A runtime whose epoch e leaves the single weight at e: the score decides which is kept.
   const runtime = {
-    train: async (_a: unknown, init: Float32Array, _d: unknown, cfg: LocalTrainingConfig) => {
+    train: (_a: unknown, init: Float32Array, _d: unknown, cfg: LocalTrainingConfig) => {
       const w = Float32Array.from(init);
       for (let e = 1; e <= cfg.epochs; e++) {
         w[0] = e;
         cfg.onEpoch?.(e, cfg.epochs, () => Float32Array.from(w));
       }
-      return { weights: w, examples: 1, dpEvents: [] };
+      return Promise.resolve({ weights: w, examples: 1, dpEvents: [] });
     },
   } as unknown as ModelRuntime<TrainableData>;
   const arch = defaultArchitecture('fraud');
