@@ -17,6 +17,34 @@ afterAll(() => {
   }
 });
 
+/** Ids of three examples → a 5-way softmax, optionally with a fixed logit offset. */
+function embeddingCase(
+  activation: 'tanh' | 'relu',
+  seed: number,
+  offset?: number[][],
+): { model: PlainModel; batch: Batch } {
+  const model = buildModel({
+    embedding: { vocab: 9, dim: 3 },
+    layers: [
+      { units: 4, activation },
+      { units: 5, activation: 'linear' },
+    ],
+    loss: 'softmax-ce-logits',
+    seed,
+  });
+  const x = tf.tensor2d(
+    [
+      [1, 1, 2],
+      [8, 0, 8],
+      [3, 4, 5],
+    ],
+    undefined,
+    'int32',
+  );
+  const y = tf.tensor1d([0, 4, 2], 'int32');
+  return { model, batch: offset ? { x, y, offset: tf.tensor2d(offset) } : { x, y } };
+}
+
 const cases: [string, () => { model: PlainModel; batch: Batch }][] = [
   [
     'MLP relu/sigmoid → BCE',
@@ -37,58 +65,10 @@ const cases: [string, () => { model: PlainModel; batch: Batch }][] = [
       },
     }),
   ],
-  [
-    'embedding → tanh → softmax',
-    () => ({
-      model: buildModel({
-        embedding: { vocab: 9, dim: 3 },
-        layers: [
-          { units: 4, activation: 'tanh' },
-          { units: 5, activation: 'linear' },
-        ],
-        loss: 'softmax-ce-logits',
-        seed: 3,
-      }),
-      batch: {
-        x: tf.tensor2d(
-          [
-            [1, 1, 2],
-            [8, 0, 8],
-            [3, 4, 5],
-          ],
-          undefined,
-          'int32',
-        ),
-        y: tf.tensor1d([0, 4, 2], 'int32'),
-      },
-    }),
-  ],
+  ['embedding → tanh → softmax', () => embeddingCase('tanh', 3)],
   [
     'embedding → softmax with one fixed logit offset row for the batch',
-    () => ({
-      model: buildModel({
-        embedding: { vocab: 9, dim: 3 },
-        layers: [
-          { units: 4, activation: 'relu' },
-          { units: 5, activation: 'linear' },
-        ],
-        loss: 'softmax-ce-logits',
-        seed: 4,
-      }),
-      batch: {
-        x: tf.tensor2d(
-          [
-            [1, 1, 2],
-            [8, 0, 8],
-            [3, 4, 5],
-          ],
-          undefined,
-          'int32',
-        ),
-        y: tf.tensor1d([0, 4, 2], 'int32'),
-        offset: tf.tensor2d([[0, -30, 1.5, 0, -2]]),
-      },
-    }),
+    () => embeddingCase('relu', 4, [[0, -30, 1.5, 0, -2]]),
   ],
 ];
 
