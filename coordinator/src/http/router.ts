@@ -5,7 +5,13 @@ import { privacyLedger, roundParticipants, rounds } from '../db';
 import { CoordinatorError } from '../errors';
 import { fingerprint } from '../keys';
 import { login } from '../services/admins';
-import { ConsentSchema, getConsent, getConsentRecord, setConsent } from '../services/consent';
+import {
+  ConsentSchema,
+  dashboardConsentEdit,
+  getConsent,
+  getConsentRecord,
+  setConsent,
+} from '../services/consent';
 import { mintMemberLoginToken, exchangeMemberLoginToken } from '../services/member-login';
 import { createInvite, join, listMembers, rotateKey, setMemberStatus } from '../services/members';
 import { ModelConfigSchema } from '../services/model-config';
@@ -87,12 +93,15 @@ export const appRouter = router({
   node: router({
     /** In-progress rounds this member takes part in, each signed by the coordinator. */
     tasks: nodeProcedure.query(async ({ ctx }) => {
-      // A consent edit the member made in the dashboard, for the node to adopt (one key lookup).
-      const edit = await getConsentRecord(ctx.app, ctx.node.id);
-      const consentEditAt = edit?.source === 'dashboard' ? edit.updatedAt.toISOString() : null;
-      if (ctx.node.status !== 'approved')
-        return { status: ctx.node.status, tasks: [], consentEditAt };
-      const tasks = await ctx.rounds.tasksFor(ctx.node.id);
+      // A consent edit the member made in the dashboard, for the node to adopt; both reads are
+      // shared with the other members polling in the same event-loop turn.
+      const approved = ctx.node.status === 'approved';
+      const [edit, tasks] = await Promise.all([
+        dashboardConsentEdit(ctx.app, ctx.node.id),
+        approved ? ctx.rounds.tasksFor(ctx.node.id) : [],
+      ]);
+      const consentEditAt = edit?.toISOString() ?? null;
+      if (!approved) return { status: ctx.node.status, tasks: [], consentEditAt };
       return {
         status: ctx.node.status,
         consentEditAt,

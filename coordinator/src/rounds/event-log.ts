@@ -4,7 +4,12 @@ import type { RoundId } from '@coopfl/protocol';
 import type { CoordinatorContext } from '../context';
 import { secaggEvents } from '../db';
 import type { NonceClaim } from '../services/nonce-claims';
-import { isClaimRefusal, strictClaimInsert } from '../services/nonce-claims';
+import {
+  isClaimRefusal,
+  strictClaimInsert,
+  strictClaimOne,
+  strictClaimValues,
+} from '../services/nonce-claims';
 import type { RoundEvent, RoundEventLog } from './active-round';
 
 /** Appends one event to a round's log; built once per database handle. */
@@ -23,6 +28,30 @@ function buildAppendOne(db: CoordinatorContext['db']) {
     .prepare('append_event');
 }
 const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>();
+
+/**
+ * Appends one event together with one request's nonce claim (a round message as it usually
+ * arrives: alone): the claim as a data-modifying WITH of the event's insert. Built once per
+ * database handle; assembling this statement for each of a round's 200 messages was a visible
+ * share of the coordinator's time.
+ */
+function buildAppendClaimed(db: CoordinatorContext['db']) {
+  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
+  const claimed = db.$with('claimed').as(strictClaimOne(db));
+  return db
+    .with(claimed)
+    .insert(secaggEvents)
+    .values({
+      roundId: p('roundId'),
+      seq: p('seq'),
+      kind: p('kind'),
+      stage: p('stage'),
+      clientIndex: p('clientIndex'),
+      payload: p('payload'),
+    })
+    .prepare('append_event_claimed');
+}
+const appendClaimedQueries = new WeakMap<object, ReturnType<typeof buildAppendClaimed>>();
 
 /** `insert into secagg_events …` of `events`: one with plain parameters, more through unnest. */
 function eventsInsert(roundId: RoundId, events: readonly RoundEvent[]): SQL {
@@ -53,7 +82,11 @@ export function roundEventLog(
 ): RoundEventLog<NonceClaim> {
   return {
     append: async (events, claims) => {
-      if (claims.length > 0) {
+      if (claims.length === 1 && events.length === 1) {
+        let q = appendClaimedQueries.get(ctx.db);
+        if (!q) appendClaimedQueries.set(ctx.db, (q = buildAppendClaimed(ctx.db)));
+        await q.execute({ roundId, ...events[0]!, ...strictClaimValues(claims[0]!) });
+      } else if (claims.length > 0) {
         await ctx.db.execute(
           sql`with claimed as (${strictClaimInsert(claims)}) ${eventsInsert(roundId, events)}`,
         );

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { RoundId } from '@coopfl/protocol';
 import { isProtocolError } from '@coopfl/protocol';
 import type { ServerStage } from '@coopfl/protocol/secagg';
@@ -15,6 +15,7 @@ import { RoundConfigSchema, secAggConfigOf } from './round-config';
 import { startRound } from './start';
 import type { BenchmarkRunInput } from '../services/benchmarks';
 import { startBenchmark } from '../services/benchmarks';
+import { batchLoader } from '../services/batch';
 import type { NonceClaim } from '../services/nonce-claims';
 import { isClaimRefusal } from '../services/nonce-claims';
 
@@ -40,8 +41,37 @@ export class RoundHost {
   readonly #hosted = new Map<string, Hosted>();
   readonly #finishing = new Set<Promise<unknown>>();
   #closed = false;
+  /** In-progress rounds by member, for the members' task polls of one event-loop turn at once. */
+  readonly #participations: (
+    memberId: string,
+  ) => Promise<{ id: RoundId; status: string; clientIndex: number }[] | undefined>;
 
-  constructor(private readonly ctx: CoordinatorContext) {}
+  constructor(private readonly ctx: CoordinatorContext) {
+    this.#participations = batchLoader(async (memberIds: string[]) => {
+      const rows = await ctx.db
+        .select({
+          memberId: roundParticipants.memberId,
+          id: rounds.id,
+          status: rounds.status,
+          clientIndex: roundParticipants.clientIndex,
+        })
+        .from(roundParticipants)
+        .innerJoin(rounds, eq(rounds.id, roundParticipants.roundId))
+        .where(
+          and(
+            sql`${roundParticipants.memberId} = any(${sql.param(memberIds)}::text[])`,
+            inArray(rounds.status, [...ACTIVE_STATUSES]),
+          ),
+        );
+      const byMember = new Map<string, typeof rows>();
+      for (const r of rows) {
+        const list = byMember.get(r.memberId);
+        if (list) list.push(r);
+        else byMember.set(r.memberId, [r]);
+      }
+      return byMember;
+    });
+  }
 
   /** Starts a round (see {@link startRound}) and begins hosting it. */
   async start(input: Parameters<typeof startRound>[1]): Promise<RoundConfig> {
@@ -193,20 +223,15 @@ export class RoundHost {
     await this.#afterChange(hosted);
   }
 
-  /** Members' view: in-progress rounds they take part in, with their client index. */
+  /**
+   * Members' view: in-progress rounds they take part in, with their client index. Read from the
+   * database (rounds started elsewhere count too); the polls of one event-loop turn share one
+   * statement.
+   */
   async tasksFor(
     memberId: string,
   ): Promise<{ rc: RoundConfig; clientIndex: number; stage: string }[]> {
-    const rows = await this.ctx.db
-      .select({ id: rounds.id, status: rounds.status, clientIndex: roundParticipants.clientIndex })
-      .from(roundParticipants)
-      .innerJoin(rounds, eq(rounds.id, roundParticipants.roundId))
-      .where(
-        and(
-          eq(roundParticipants.memberId, memberId as never),
-          inArray(rounds.status, [...ACTIVE_STATUSES]),
-        ),
-      );
+    const rows = (await this.#participations(memberId)) ?? [];
     // A hosted round's configuration is at hand; parsing it again (every member's keys) for each
     // member's poll was a visible share of a round's cost. Rounds hosted elsewhere are read.
     return Promise.all(

@@ -6,6 +6,7 @@ import type { CoordinatorContext } from '../context';
 import { consent } from '../db';
 import type { CONSENT_SOURCES } from '../db';
 import { audit } from './audit';
+import { batchLoader } from './batch';
 
 /**
  * A member's consent, as its node last reported it (the node's local settings are authoritative;
@@ -68,6 +69,33 @@ export async function getConsents(
     .from(consent)
     .where(sql`${consent.memberId} = any(${sql.param([...memberIds])}::text[])`);
   return new Map(rows.map((r) => [r.memberId, StoredConsentSchema.parse(r.settings)]));
+}
+
+const dashboardEditLoaders = new WeakMap<object, (memberId: string) => Promise<Date | undefined>>();
+
+/**
+ * When the member last edited its consent in the dashboard, for its node to adopt; undefined when
+ * its node's own settings stand. Every member's task poll asks: the polls of one event-loop turn
+ * are answered by one statement ({@link batchLoader}).
+ */
+export function dashboardConsentEdit(
+  ctx: Pick<CoordinatorContext, 'db'>,
+  memberId: string,
+): Promise<Date | undefined> {
+  let load = dashboardEditLoaders.get(ctx.db);
+  if (!load) {
+    load = batchLoader(async (ids: string[]) => {
+      const rows = await ctx.db
+        .select({ memberId: consent.memberId, updatedAt: consent.updatedAt })
+        .from(consent)
+        .where(
+          sql`${consent.memberId} = any(${sql.param(ids)}::text[]) and ${consent.source} = 'dashboard'`,
+        );
+      return new Map(rows.map((r) => [r.memberId as string, r.updatedAt]));
+    });
+    dashboardEditLoaders.set(ctx.db, load);
+  }
+  return load(memberId);
 }
 
 /** Who last wrote a member's consent mirror: its node, or the member in the dashboard. */

@@ -22,10 +22,16 @@ interface Pending {
 
 /**
  * Claims request nonces with group commit: the claims of all requests that arrive while one
- * insert is in flight go to the database together, in one `INSERT … ON CONFLICT DO NOTHING
- * RETURNING`. Each request still waits for its own claim to be stored before it is handled, so
- * replay refusal is exactly as strict as one insert per request — across coordinators sharing the
- * database too — but 50 members polling at once cost a few statements instead of 50.
+ * insert is in flight, or in the same turn of the event loop, go to the database together, in one
+ * `INSERT … ON CONFLICT DO NOTHING RETURNING`. Each request still waits for its own claim to be
+ * stored before it is handled, so replay refusal is exactly as strict as one insert per request —
+ * across coordinators sharing the database too — but 50 members polling at once cost a few
+ * statements instead of 50.
+ *
+ * The first claim of a group is written on `setImmediate`, once the requests whose bytes have
+ * already arrived have been read: embedded PGlite answers a statement without ever leaving the
+ * JavaScript thread, so "while one insert is in flight" alone never grouped anything there (each
+ * of a round's 100 task and weights requests cost its own statement).
  *
  * A nonce is stored only if, in the same statement, the member still has the status and the
  * active key the request was authenticated with: a claim made from a cached member record is thus
@@ -46,7 +52,10 @@ export class NonceClaims {
   claim(claimant: Claimant, nonce: string, expiresAt: Date): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ claimant, nonce, expiresAt, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
@@ -80,13 +89,7 @@ export class NonceClaims {
   #one(p: Pending) {
     let q = claimOneQueries.get(this.ctx.db);
     if (!q) claimOneQueries.set(this.ctx.db, (q = buildClaimOne(this.ctx.db)));
-    return q.execute({
-      memberId: p.claimant.memberId,
-      nonce: p.nonce,
-      expiresAt: p.expiresAt.toISOString(),
-      status: p.claimant.status,
-      key: hex(p.claimant.publicKey),
-    });
+    return q.execute(strictClaimValues(p));
   }
 
   /** Several claims in one statement, whatever their number (arrays through unnest). */
@@ -126,6 +129,31 @@ export function strictClaimInsert(claims: readonly NonceClaim[]): SQL {
     : sql`unnest(${sql.param(claims.map((c) => c.claimant.memberId))}::text[], ${sql.param(claims.map((c) => c.nonce))}::text[], ${sql.param(claims.map((c) => c.expiresAt.toISOString()))}::text[], ${sql.param(claims.map((c) => c.claimant.status))}::text[], ${sql.param(claims.map((c) => hex(c.claimant.publicKey)))}::text[]) as t(m, n, e, s, k)`;
   return sql`insert into ${requestNonces} (member_id, nonce, expires_at) select case when ${holds(sql`t.m`, sql`t.s`, sql`t.k`)} then t.m end, t.n, t.e::timestamptz from ${rows}`;
 }
+
+/**
+ * {@link strictClaimInsert} of one claim as a query builder over placeholders (`memberId`,
+ * `nonce`, `expiresAt`, `status`, `key` in hex), for a prepared statement: built and planned once
+ * rather than assembled for every round message.
+ */
+export function strictClaimOne(db: CoordinatorContext['db']) {
+  const m = sql`${sql.placeholder('memberId')}::text`;
+  const status = sql`${sql.placeholder('status')}::text`;
+  const key = sql`${sql.placeholder('key')}::text`;
+  return db
+    .insert(requestNonces)
+    .select(
+      sql`select case when ${holds(m, status, key)} then ${m} end, ${sql.placeholder('nonce')}::text, ${sql.placeholder('expiresAt')}::timestamptz`,
+    );
+}
+
+/** The placeholder values of {@link strictClaimOne} for `claim`. */
+export const strictClaimValues = (claim: NonceClaim) => ({
+  memberId: claim.claimant.memberId,
+  nonce: claim.nonce,
+  expiresAt: claim.expiresAt.toISOString(),
+  status: claim.claimant.status,
+  key: hex(claim.claimant.publicKey),
+});
 
 /** Whether a statement failed because {@link strictClaimInsert} refused a claim (stored nothing). */
 export function isClaimRefusal(err: unknown): boolean {
