@@ -11,6 +11,13 @@ export interface RoundBenchOptions {
   params: number;
   dropout: number;
   seed: number;
+  /**
+   * Rounds run first, unmeasured, by the same coordinator process and members (default 0: the
+   * measured round is the coordinator's first, so it includes V8 compiling the round's code paths
+   * — its JavaScript and PGlite's WebAssembly — which a coordinator that has run rounds before
+   * has done already).
+   */
+  warmup?: number;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
@@ -19,6 +26,8 @@ export interface RoundBenchResult {
   clients: number;
   params: number;
   dropout: number;
+  /** Unmeasured rounds run before the measured one in the same coordinator process. */
+  warmup_rounds: number;
   transport: 'http-loopback';
   database: 'pglite' | 'postgres';
   /** Wall time from the admin's start request to the released model version. */
@@ -57,7 +66,7 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
   const running = { url: coordinator.url };
   try {
     const { client: admin } = await loginAdmin(running.url, 'bench', 'bench-password-1');
-    const nodes: { client: NodeClient; identity: ReturnType<typeof identityKeyPair> }[] = [];
+    const nodes: BenchNode[] = [];
     for (let i = 0; i < o.clients; i++) {
       const { invite } = await admin.invites.create.mutate({});
       const identity = identityKeyPair();
@@ -86,65 +95,101 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
     const updates = nodes.map(() =>
       Float32Array.from({ length: o.params }, () => 2 * randomUnit(rng) - 1),
     );
-    let compute = 0;
-    let up = 0;
-    let finished = 0;
-    const before = await coordinator.usage();
-    const t0 = performance.now();
-    const { roundId } = await admin.rounds.start.mutate({ modelId: 'bench' });
-    await Promise.all(
-      nodes.map(async (node, i) => {
-        const { tasks } = await node.client.tasks();
-        const task = tasks.find((t) => t.round.roundId === roundId)!;
-        await node.client.weights('bench', task.round.baseVersion);
-        const channel = node.client.channel(roundId, { pollMs: 5_000 });
-        let sent = 0;
-        const counting = {
-          send: (from: number, bytes: Uint8Array) => {
-            up += bytes.length;
-            // A dropping member vanishes before its masked input (its third message).
-            return ++sent === 3 && dropping.has(i)
-              ? new Promise<void>(() => undefined)
-              : channel.send(from, bytes);
-          },
-          receive: (to: number) => channel.receive(to),
-        };
-        const client = createClient({
-          config: secAggConfigOf(task.round),
-          index: task.clientIndex,
-          identity: node.identity,
-          input: { vector: updates[i]! },
-        });
-        const done = runClient(counting, client, { onCompute: (ms) => (compute += ms) });
-        if (!dropping.has(i)) await done;
-        o.onProgress?.('round', ++finished, o.clients);
-      }),
-    );
-    let status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
-    while (status[0]?.status !== 'done' && status[0]?.status !== 'failed') {
-      await new Promise((r) => setTimeout(r, 5));
-      status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
+    const warmup = o.warmup ?? 0;
+    for (let r = 0; r < warmup; r++) {
+      const done = await oneRound(admin, nodes, updates, dropping);
+      o.onProgress?.('warm-up rounds', r + 1, warmup);
+      if (done.status.status === 'failed')
+        throw new Error(`bench warm-up round failed: ${done.status.error}`);
     }
-    const wall = performance.now() - t0;
+    const before = await coordinator.usage();
+    const m = await oneRound(admin, nodes, updates, dropping, (done) =>
+      o.onProgress?.('round', done, o.clients),
+    );
     const after = await coordinator.usage();
-    if (status[0].status === 'failed') throw new Error(`bench round failed: ${status[0].error}`);
+    const status = m.status;
+    if (status.status === 'failed') throw new Error(`bench round failed: ${status.error}`);
     return {
       bench: 'round',
       clients: o.clients,
       params: o.params,
       dropout: o.dropout,
+      warmup_rounds: warmup,
       transport: 'http-loopback',
       database: temporary ? 'postgres' : 'pglite',
-      round_wall_ms: round2(wall),
-      client_compute_ms: round2(compute),
+      round_wall_ms: round2(m.wall),
+      client_compute_ms: round2(m.compute),
       coordinator_cpu_ms: round2((after.cpu - before.cpu) * 1000),
       coordinator_event_loop_ms: round2((after.eventLoop - before.eventLoop) * 1000),
-      bytes_up_total: up,
-      released_version: status[0].resultVersion!,
+      bytes_up_total: m.up,
+      released_version: status.resultVersion!,
       node: process.version,
     };
   } finally {
     await coordinator.stop();
     await temporary?.drop();
   }
+}
+
+type Admin = Awaited<ReturnType<typeof loginAdmin>>['client'];
+interface BenchNode {
+  client: NodeClient;
+  identity: ReturnType<typeof identityKeyPair>;
+}
+
+/**
+ * One training round of model `bench`: the admin starts it, every member fetches its signed task
+ * and the base weights and runs secure aggregation (the `dropping` members vanish before their
+ * masked input); resolves once the round is released, with its wall time from the start request,
+ * the members' own secure-aggregation compute and the bytes they sent.
+ */
+async function oneRound(
+  admin: Admin,
+  nodes: BenchNode[],
+  updates: Float32Array[],
+  dropping: ReadonlySet<number>,
+  onFinished?: (done: number) => void,
+) {
+  let compute = 0;
+  let up = 0;
+  let finished = 0;
+  const t0 = performance.now();
+  const { roundId } = await admin.rounds.start.mutate({ modelId: 'bench' });
+  await Promise.all(
+    nodes.map(async (node, i) => {
+      const { tasks } = await node.client.tasks();
+      const task = tasks.find((t) => t.round.roundId === roundId)!;
+      await node.client.weights('bench', task.round.baseVersion);
+      const channel = node.client.channel(roundId, { pollMs: 5_000 });
+      let sent = 0;
+      const counting = {
+        send: (from: number, bytes: Uint8Array) => {
+          up += bytes.length;
+          // A dropping member vanishes before its masked input (its third message).
+          return ++sent === 3 && dropping.has(i)
+            ? new Promise<void>(() => undefined)
+            : channel.send(from, bytes);
+        },
+        receive: (to: number) => channel.receive(to),
+      };
+      const client = createClient({
+        config: secAggConfigOf(task.round),
+        index: task.clientIndex,
+        identity: node.identity,
+        input: { vector: updates[i]! },
+      });
+      const done = runClient(counting, client, { onCompute: (ms) => (compute += ms) });
+      if (!dropping.has(i)) await done;
+      onFinished?.(++finished);
+    }),
+  );
+  let status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
+  while (
+    status[0]?.id !== roundId ||
+    (status[0].status !== 'done' && status[0].status !== 'failed')
+  ) {
+    await new Promise((r) => setTimeout(r, 5));
+    status = await admin.rounds.list.query({ modelId: 'bench', limit: 1 });
+  }
+  return { wall: performance.now() - t0, compute, up, status: status[0] };
 }

@@ -48,3 +48,33 @@ describe('coopfl-sim bench secagg', () => {
     expect(err.stderr).toMatch(/--clients: .*2/);
   });
 });
+
+describe('coopfl-sim bench round', () => {
+  it('measures the round after the warm-up rounds, in the same coordinator', async () => {
+    const { stdout } = await cli([
+      'bench',
+      'round',
+      '--clients',
+      '3',
+      '--params',
+      '100',
+      '--warmup',
+      '1',
+      '--db',
+      'memory://',
+      '--json',
+    ]);
+    const r = JSON.parse(stdout) as Record<string, unknown>;
+    // The warm-up round released version 1; the measured round, version 2.
+    expect(r).toMatchObject({
+      bench: 'round',
+      clients: 3,
+      params: 100,
+      warmup_rounds: 1,
+      database: 'pglite',
+      released_version: 2,
+    });
+    expect(r.coordinator_cpu_ms).toBeGreaterThan(0);
+    expect(r.round_wall_ms).toBeGreaterThan(0);
+  }, 120_000);
+});

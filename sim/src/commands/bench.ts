@@ -25,6 +25,7 @@ const SecAggOptions = z.object({
 });
 const RoundOptions = SecAggOptions.omit({ neighbors: true }).extend({
   db: z.string().min(1).optional(),
+  warmup: z.coerce.number().int().min(0).max(100).default(0),
 });
 
 /** The standard secure-aggregation grid `pnpm bench` runs. */
@@ -76,6 +77,11 @@ export function registerBenchCommands(program: Command): void {
       '0',
     )
     .option('--seed <s>', 'seed for updates and dropouts', '1')
+    .option(
+      '--warmup <n>',
+      'rounds the same coordinator and members run first, unmeasured (0: the measured round is the first of a fresh coordinator, which includes V8 compiling its code paths)',
+      '0',
+    )
     .option(
       '--db <url>',
       "coordinator database: a PostgreSQL server URL (a throw-away database is made on it) or 'memory://'; default $DATABASE_URL, else memory://",
