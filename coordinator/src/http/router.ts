@@ -133,17 +133,26 @@ export const appRouter = router({
       };
     }),
     /**
-     * The cooperative's models as a member node sees them: id, kind, architecture and latest
-     * version, so the node can fetch the newest global weights for local serving.
+     * The cooperative's models as a member node sees them: id, kind, architecture, latest version
+     * and local-training settings, so the node can fetch the newest global weights for local
+     * serving and personalize them.
      */
     models: nodeProcedure.query(async ({ ctx }) =>
-      (await listModels(ctx.app)).map((m) => ({
-        id: m.id,
-        kind: m.kind,
-        dim: m.dim,
-        latestVersion: m.latestVersion,
-        architecture: ModelConfigSchema.parse(m.config).architecture ?? null,
-      })),
+      (await listModels(ctx.app)).map((m) => {
+        const config = ModelConfigSchema.parse(m.config);
+        return {
+          id: m.id,
+          kind: m.kind,
+          dim: m.dim,
+          latestVersion: m.latestVersion,
+          architecture: config.architecture ?? null,
+          /** Local training settings, which the node also fine-tunes with (personalization). */
+          training: {
+            learningRate: config.training.learningRate,
+            batchSize: config.training.batchSize,
+          },
+        };
+      }),
     ),
     /** The outcome of a round this member was in the cohort of (not another member's rounds). */
     round: nodeProcedure

@@ -14,6 +14,8 @@ export function out(flags: GlobalFlags, human: string, data: unknown): void {
   process.stdout.write(flags.json ? `${JSON.stringify(data)}\n` : `${human}\n`);
 }
 
+const fmtMetric = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
+
 /** One human line per event (names and counts only, never data values). */
 export function describeEvent(e: NodeEvent): string {
   switch (e.type) {
@@ -47,6 +49,12 @@ export function describeEvent(e: NodeEvent): string {
       return `privacy spent on ${e.modelId}: ε = ${e.epsilon.toFixed(3)} (member level)`;
     case 'model-stored':
       return `stored ${e.modelId} v${e.version}`;
+    case 'personalized':
+      return e.epochs === 0
+        ? `personalized ${e.modelId} v${e.version}: the global model scores best on this shop's validation data (${e.metric} ${fmtMetric(e.global)}), served as it is`
+        : `personalized ${e.modelId} v${e.version}: ${e.epochs} local epoch${e.epochs === 1 ? '' : 's'}, ${e.metric} on this shop's validation data ${fmtMetric(e.global)} → ${fmtMetric(e.kept)}`;
+    case 'personalize-failed':
+      return `could not personalize ${e.modelId} v${e.version} (serving the global model): ${e.reason}`;
   }
 }
 

@@ -30,6 +30,8 @@ export const MODEL_RUNTIMES: { readonly [K in ModelKind]: ModelRuntime<ModelData
 };
 
 export { demandRuntime, demandFeatures, forecast } from './demand';
+export { MAIN_METRIC, personalizeWeights, trainSelected, validationValue } from './select';
+export type { MainMetric, Personalized } from './select';
 export type { DemandData, DemandForecast, DemandMeta, DemandSeries } from './demand';
 export { recommendationRuntime, recommend } from './recommendation';
 export type { RecommendationData, Recommendations } from './recommendation';

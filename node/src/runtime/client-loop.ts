@@ -1,9 +1,10 @@
 import type { KeyPair, NodeId, RandomSource } from '@coopfl/protocol';
 import { systemRandom } from '@coopfl/protocol';
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
-import { ArchitectureSchema } from '@coopfl/protocol/models';
+import { ArchitectureSchema, MODEL_KINDS } from '@coopfl/protocol/models';
 import type { NodeClient } from '@coopfl/coordinator/client';
 import { allowsModel } from '@coopfl/coordinator/client';
+import { personalizeWeights } from '../models/select';
 import type { ModelRuntime, PreparedData } from '../models/types';
 import type { StoreDatabase } from '../store/open';
 import type { StoreSource } from '../store/source';
@@ -12,12 +13,15 @@ import { Backoff, sleep } from './backoff';
 import type { NodeEvent, NodeEventSink } from './events';
 import { reasonOf, runTask } from './participate';
 import {
+  hasPersonalizedVersion,
+  latestModelVersion,
   localVersions,
   markConsentSynced,
   readConsent,
   writeConsent,
   saveKnownModel,
   saveModelVersion,
+  savePersonalizedVersion,
 } from './state';
 
 /** Options of {@link runClientLoop}. */
@@ -46,6 +50,11 @@ export interface ClientLoopOptions {
   readonly storeId?: string;
   readonly onEvent?: NodeEventSink;
   readonly signal?: AbortSignal;
+  /**
+   * Epochs of fine-tuning each new global version on the shop's own data (personalization,
+   * see {@link personalizer}); 0 or absent: off.
+   */
+  readonly personalizeEpochs?: number;
   /**
    * Poll once, take part in every current task, store the newest global versions, and return
    * (cron-style operation). Without it the loop runs until `signal` aborts.
@@ -97,6 +106,15 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
     random: systemRandom(),
   });
   const prepared = preparedCache(o.source, o.runtimes, o.dataTtlMs ?? 3_600_000, o.storeId);
+  const personalize = o.personalizeEpochs
+    ? personalizer({
+        db: o.db,
+        runtimes: o.runtimes,
+        prepared,
+        epochs: o.personalizeEpochs,
+        emit,
+      })
+    : undefined;
   /** Rounds seen in this process: a task is attempted once (SecAgg keys are per process). */
   const seen = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -135,10 +153,11 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
       }
       if (o.once) {
         await Promise.all([...running]);
-        await syncModels(o.db, o.poller, emit);
+        await syncModels(o.db, o.poller, emit, personalize?.add);
+        await personalize?.settled();
         break;
       }
-      await syncModels(o.db, o.poller, emit);
+      await syncModels(o.db, o.poller, emit, personalize?.add);
     } catch (err) {
       if (o.signal?.aborted) break;
       const delayMs = backoff.next();
@@ -149,6 +168,7 @@ export async function runClientLoop(o: ClientLoopOptions): Promise<ClientLoopSum
     await sleep(o.pollMs, o.signal);
   }
   await Promise.all([...running]);
+  await personalize?.settled();
   return counts;
 }
 
@@ -195,11 +215,24 @@ export async function adoptConsentEdit(
   return syncConsent(db, client, emit);
 }
 
-/** Stores the newest global version of every consented model of a known kind. */
+/** A model as the coordinator lists it to a node (`node.models`), its network parsed. */
+export interface ListedModel {
+  readonly id: string;
+  readonly kind: string;
+  readonly arch: Architecture;
+  readonly latestVersion: number;
+  readonly training: { readonly learningRate: number; readonly batchSize: number };
+}
+
+/**
+ * Stores the newest global version of every consented model of a known kind, then lets
+ * `personalize` (when given) adapt the newest stored version to the shop.
+ */
 export async function syncModels(
   db: StoreDatabase,
   client: NodeClient,
   emit: NodeEventSink,
+  personalize?: (m: ListedModel) => void,
 ): Promise<void> {
   const models = await client.trpc.node.models.query();
   const local = await localVersions(db);
@@ -208,11 +241,76 @@ export async function syncModels(
     const arch = ArchitectureSchema.safeParse(m.architecture);
     if (!arch.success || !allowsModel(consent, { id: m.id, kind: m.kind })) continue;
     await saveKnownModel(db, m.id, arch.data);
-    if ((local.get(m.id) ?? -1) >= m.latestVersion) continue;
-    const w = await client.weights(m.id, m.latestVersion);
-    await saveModelVersion(db, m.id, m.latestVersion, w);
-    emit({ type: 'model-stored', modelId: m.id, version: m.latestVersion });
+    if ((local.get(m.id) ?? -1) < m.latestVersion) {
+      const w = await client.weights(m.id, m.latestVersion);
+      await saveModelVersion(db, m.id, m.latestVersion, w);
+      emit({ type: 'model-stored', modelId: m.id, version: m.latestVersion });
+    }
+    personalize?.({ ...m, arch: arch.data });
   }
+}
+
+/**
+ * Personalization of served models: each global version the node stores is fine-tuned for
+ * `epochs` on the shop's own training split (with the cooperative's learning rate and batch
+ * size), and the copy is stored (`source = 'local'`) and served only where the shop's
+ * validation split scores it better than the global model on the kind's main metric
+ * (`personalizeWeights`). Nothing is sent and no privacy is spent. Each version is tried once per
+ * process; a shop without validation examples keeps the global model (nothing to judge by). A
+ * failure is reported and the global model is served. The work runs in the background, one
+ * model at a time, so the loop keeps polling and joining rounds meanwhile; `settled` waits for it.
+ */
+export function personalizer(o: {
+  db: StoreDatabase;
+  runtimes: Partial<Record<ModelKind, ModelRuntime>>;
+  prepared: (kind: ModelKind, arch: Architecture) => Promise<PreparedData>;
+  epochs: number;
+  emit: NodeEventSink;
+  random?: RandomSource;
+}): { add: (m: ListedModel) => void; settled: () => Promise<void> } {
+  const tried = new Set<string>();
+  // Its own random stream: how often this runs must not shift the draws of a seeded node's rounds.
+  const random = o.random ?? systemRandom();
+  let queue = Promise.resolve();
+  const run = async (m: ListedModel, kind: ModelKind, runtime: ModelRuntime) => {
+    const base = { modelId: m.id, version: m.latestVersion };
+    try {
+      if (await hasPersonalizedVersion(o.db, m.id, m.latestVersion)) return;
+      const global = await latestModelVersion(o.db, m.id);
+      if (!global || global.version !== m.latestVersion) return;
+      const data = await o.prepared(kind, m.arch);
+      if (data.counts.train === 0 || data.counts.validation === 0) return;
+      const p = await personalizeWeights(runtime, kind, m.arch, global.weights, data, {
+        epochs: o.epochs,
+        learningRate: m.training.learningRate,
+        batchSize: m.training.batchSize,
+        mu: 0,
+        random,
+      });
+      if (p.epoch > 0) await savePersonalizedVersion(o.db, m.id, m.latestVersion, p.weights);
+      o.emit({
+        type: 'personalized',
+        ...base,
+        epochs: p.epoch,
+        metric: p.metric,
+        global: p.shared,
+        kept: p.kept,
+      });
+    } catch (err) {
+      o.emit({ type: 'personalize-failed', ...base, reason: reasonOf(err) });
+    }
+  };
+  return {
+    add: (m) => {
+      const kind = MODEL_KINDS.find((k) => k === m.kind);
+      const runtime = kind && o.runtimes[kind];
+      const key = `${m.id}@${m.latestVersion}`;
+      if (!kind || !runtime || tried.has(key)) return;
+      tried.add(key);
+      queue = queue.then(() => run(m, kind, runtime));
+    },
+    settled: () => queue,
+  };
 }
 
 /**

@@ -72,6 +72,11 @@ export const NodeConfigSchema = z
     pollMs: z.number().int().min(100).max(3_600_000).default(5_000),
     /** Longest pause between retries while the coordinator is unreachable. */
     maxBackoffMs: z.number().int().min(100).max(3_600_000).default(60_000),
+    /**
+     * Personalization: epochs of fine-tuning each new global version on the shop's own data;
+     * the copy is served only where the shop's validation split prefers it (0: off).
+     */
+    personalizeEpochs: z.number().int().min(0).max(50).default(2),
     /** The node's local prediction server (`coopfl-node serve`). */
     servePort: z.number().int().min(0).max(65535).default(8788),
   })

@@ -8,9 +8,10 @@ import type { RunningServe } from '../serve';
 import { startServe } from '../serve';
 import type { CooperativeTables } from '../synth';
 import { initTf } from '../tf/backend';
-import { MODEL_RUNTIMES } from '../models';
+import { MAIN_METRIC, MODEL_RUNTIMES } from '../models';
 import type { ModelRuntime } from '../models/types';
 import { createModelProvider } from './serving';
+import { hasPersonalizedVersion } from './state';
 import type { TestNode } from './testing';
 import {
   dropTestNode,
@@ -136,6 +137,33 @@ describe('a cooperative of three nodes', () => {
     expect(evalMetrics.pr_auc).toBeLessThanOrEqual(1);
   }, 120_000);
 
+  it('each node personalizes the newest global models, keeping a copy only where its validation data prefers it', async () => {
+    let kept = 0;
+    for (const t of nodes) {
+      for (const kind of MODEL_KINDS) {
+        const e = await waitForEvent(
+          t.events,
+          (e) =>
+            (e.type === 'personalized' || e.type === 'personalize-failed') &&
+            e.modelId === kind &&
+            e.version === 2,
+        );
+        if (e.type !== 'personalized') throw new Error(`${kind}: ${JSON.stringify(e)}`);
+        expect(e.metric).toBe(MAIN_METRIC[kind].name);
+        const stored = await hasPersonalizedVersion(t.node.db, kind, 2);
+        expect(stored).toBe(e.epochs > 0);
+        if (e.epochs > 0) {
+          kept++;
+          // Kept only when strictly better on the shop's validation split, in the metric's direction.
+          const sign = MAIN_METRIC[kind].higherIsBetter ? 1 : -1;
+          expect(sign * (e.kept! - e.global!)).toBeGreaterThan(0);
+        }
+      }
+    }
+    // Two epochs on a shop's own data beat a two-round global model somewhere.
+    expect(kept).toBeGreaterThan(0);
+  }, 120_000);
+
   it('each node serves predictions from the latest stored global models over local HTTP', async () => {
     for (const t of nodes) await servesPredictions(t);
   }, 240_000);
@@ -157,8 +185,14 @@ describe('a cooperative of three nodes', () => {
       const top = [...sold].sort((a, b) => b[1] - a[1])[0]![0];
       const f = await fetch(`${api.url}/forecast?catalog_key=${encodeURIComponent(top)}&days=14`);
       expect(f.status).toBe(200);
-      const forecast = (await f.json()) as { version: number; units: number[] };
+      const forecast = (await f.json()) as {
+        version: number;
+        personalized: boolean;
+        units: number[];
+      };
       expect(forecast.version).toBe(2);
+      // The shop's personalized copy of version 2 where it kept one, else the global model.
+      expect(forecast.personalized).toBe(await hasPersonalizedVersion(t.node.db, 'demand', 2));
       expect(forecast.units).toHaveLength(14);
       expect(forecast.units.every(Number.isFinite)).toBe(true);
 
@@ -167,8 +201,9 @@ describe('a cooperative of three nodes', () => {
         `${api.url}/recommend?customer_id=${encodeURIComponent(String(order.customer_id))}&k=5`,
       );
       expect(r.status).toBe(200);
-      const rec = (await r.json()) as { version: number; items: unknown[] };
+      const rec = (await r.json()) as { version: number; personalized: boolean; items: unknown[] };
       expect(rec.version).toBe(2);
+      expect(rec.personalized).toBe(await hasPersonalizedVersion(t.node.db, 'recommendation', 2));
       expect(rec.items.length).toBeGreaterThan(0);
 
       const items = mine.order_items

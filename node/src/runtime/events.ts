@@ -32,7 +32,22 @@ export type NodeEvent =
     }
   | { type: 'round-error'; roundId: string; modelId: string; reason: string }
   | { type: 'privacy-spent'; modelId: string; roundId: string; epsilon: number }
-  | { type: 'model-stored'; modelId: string; version: number };
+  | { type: 'model-stored'; modelId: string; version: number }
+  /**
+   * The node fine-tuned a global version on the shop's data: `epochs` kept (0: the global model
+   * scored best on the shop's validation split and is served as it is), and that split's main
+   * metric for the global and the kept model.
+   */
+  | {
+      type: 'personalized';
+      modelId: string;
+      version: number;
+      epochs: number;
+      metric: string;
+      global: number | null;
+      kept: number | null;
+    }
+  | { type: 'personalize-failed'; modelId: string; version: number; reason: string };
 
 /**
  * Why a node declines a task (DESIGN §4 step 2): it never takes part against its own consent or

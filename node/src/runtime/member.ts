@@ -199,8 +199,9 @@ export interface NodeHandle {
     signal?: AbortSignal;
     once?: boolean;
     onEvent?: NodeEventSink;
-    /** Overrides of the config's timing (tests). */
+    /** Overrides of the config's timing and personalization (tests). */
     pollMs?: number;
+    personalizeEpochs?: number;
     initialBackoffMs?: number;
     maxBackoffMs?: number;
     channelPollMs?: number;
@@ -361,6 +362,7 @@ export async function openNode(dir: string, opts: OpenNodeOptions = {}): Promise
         random,
         pollMs: o.pollMs ?? config.pollMs,
         maxBackoffMs: o.maxBackoffMs ?? config.maxBackoffMs,
+        personalizeEpochs: o.personalizeEpochs ?? config.personalizeEpochs,
         ...(config.storeId === undefined ? {} : { storeId: config.storeId }),
         ...(o.initialBackoffMs === undefined ? {} : { initialBackoffMs: o.initialBackoffMs }),
         ...(o.channelPollMs === undefined ? {} : { channelPollMs: o.channelPollMs }),

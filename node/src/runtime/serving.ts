@@ -4,12 +4,13 @@ import type { ModelProvider, ServedModel } from '../serve/app';
 import type { StoreDatabase } from '../store/open';
 import type { StoreSource } from '../store/source';
 import { preparedCache } from './client-loop';
-import { knownModelList, latestModelVersion } from './state';
+import { knownModelList, servedModelVersion } from './state';
 
 /**
  * The prediction API's model source (`createServeApp({ provider })`): for a kind, the model of
  * that kind this node stored last from the coordinator — the one whose id equals the kind when
- * the cooperative has several — with its newest stored global version and the shop's data
+ * the cooperative has several — with its newest stored global version (or this shop's
+ * personalized copy of that version, see `personalizeModels`) and the shop's data
  * prepared for its network. Weights are re-read only when a newer version is stored; data is
  * prepared once per network and kept for `dataTtlMs` (default 1 h); `storeId` picks the shop
  * when the store database holds several.
@@ -29,7 +30,7 @@ export function createModelProvider(
     const candidates = (await knownModelList(db)).filter((m) => m.kind === kind);
     candidates.sort((a, b) => Number(b.modelId === kind) - Number(a.modelId === kind));
     for (const m of candidates) {
-      const latest = await latestModelVersion(db, m.modelId);
+      const latest = await servedModelVersion(db, m.modelId);
       if (!latest) continue;
       const data: PreparedData = await prepared(kind, m.arch);
       return {
@@ -37,6 +38,7 @@ export function createModelProvider(
         weights: latest.weights,
         data: data as unknown as ServedModel<K>['data'],
         version: latest.version,
+        personalized: latest.personalized,
         modelId: m.modelId,
       };
     }

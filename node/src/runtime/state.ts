@@ -141,6 +141,77 @@ export async function saveModelVersion(
     .onConflictDoNothing();
 }
 
+/**
+ * Stores this shop's personalized copy of a global version (`source = 'local'`, same version
+ * number): served instead of that version, never sent anywhere.
+ */
+export async function savePersonalizedVersion(
+  db: StoreDatabase,
+  modelId: string,
+  version: number,
+  weights: Float32Array,
+): Promise<void> {
+  const bytes = new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength);
+  await db
+    .insert(modelVersions)
+    .values({ modelId, version, source: 'local', weights: bytes })
+    .onConflictDoUpdate({
+      target: [modelVersions.modelId, modelVersions.version, modelVersions.source],
+      set: { weights: bytes },
+    });
+}
+
+/** Whether a personalized copy of a global version is stored. */
+export async function hasPersonalizedVersion(
+  db: StoreDatabase,
+  modelId: string,
+  version: number,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ version: modelVersions.version })
+    .from(modelVersions)
+    .where(
+      and(
+        eq(modelVersions.modelId, modelId),
+        eq(modelVersions.version, version),
+        eq(modelVersions.source, 'local'),
+      ),
+    )
+    .limit(1);
+  return row !== undefined;
+}
+
+/**
+ * What the node serves of a model: the newest global version, or this shop's personalized copy
+ * of exactly that version when one is stored (a copy of an older version is not: a newer global
+ * model replaces it until it is personalized in turn).
+ */
+export async function servedModelVersion(
+  db: StoreDatabase,
+  modelId: string,
+): Promise<{ version: number; weights: Float32Array; personalized: boolean } | undefined> {
+  const latest = await latestModelVersion(db, modelId);
+  if (!latest) return undefined;
+  const [own] = await db
+    .select({ weights: modelVersions.weights })
+    .from(modelVersions)
+    .where(
+      and(
+        eq(modelVersions.modelId, modelId),
+        eq(modelVersions.version, latest.version),
+        eq(modelVersions.source, 'local'),
+      ),
+    )
+    .limit(1);
+  if (!own) return { ...latest, personalized: false };
+  const bytes = own.weights.slice();
+  return {
+    version: latest.version,
+    weights: new Float32Array(bytes.buffer, 0, bytes.length / 4),
+    personalized: true,
+  };
+}
+
 /** The newest stored global version of a model, or undefined. */
 export async function latestModelVersion(
   db: StoreDatabase,

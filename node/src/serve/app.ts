@@ -16,6 +16,8 @@ export interface ServedModel<K extends ModelKind = ModelKind> {
   readonly data: ModelDataByKind[K];
   /** The global model version the weights come from (shown to callers, for their own audit). */
   readonly version: number;
+  /** The weights are this shop's fine-tuned copy of that version (served only here). */
+  readonly personalized?: boolean;
   readonly modelId: string;
 }
 
@@ -69,11 +71,13 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * demand forecast, recommendations or a fraud score, computed from the cooperative's latest model
  * and the shop's own data. Nothing here leaves the machine.
  *
- * - `GET /forecast?catalog_key=…&days=14` → `{ modelId, version, catalogKey, from, units }`
- * - `GET /recommend?customer_id=…&k=10` → `{ modelId, version, customerId, items, fallback? }`;
+ * - `GET /forecast?catalog_key=…&days=14` → `{ modelId, version, personalized, catalogKey, from,
+ *   units }`
+ * - `GET /recommend?customer_id=…&k=10` → `{ modelId, version, personalized, customerId, items,
+ *   fallback? }`;
  *   items are `{ catalogKey, productId, score }`, never something the customer already bought; a
  *   customer without purchase history gets the shop's best sellers with `fallback: true`
- * - `POST /fraud/score` (JSON order) → `{ modelId, version, score }`
+ * - `POST /fraud/score` (JSON order) → `{ modelId, version, personalized, score }`
  * - `GET /benchmarks?period=2026-10` → {@link NodeBenchmarks}: the shop's own KPIs (computed on
  *   the node) beside the cooperative's published benchmarks; readable from `corsOrigin` only
  * - `GET /healthz` → `{ ok: true }` (never needs the token)
@@ -195,6 +199,7 @@ export function createServeApp(opts: ServeAppOptions): Hono {
     return c.json({
       modelId: m.modelId,
       version: m.version,
+      personalized: m.personalized ?? false,
       catalogKey: key,
       from: f.from,
       units: f.units,
@@ -210,6 +215,7 @@ export function createServeApp(opts: ServeAppOptions): Hono {
     return c.json({
       modelId: m.modelId,
       version: m.version,
+      personalized: m.personalized ?? false,
       customerId: q.data.customer_id,
       items: r.items,
       ...(r.fallback ? { fallback: true } : {}),
@@ -228,7 +234,12 @@ export function createServeApp(opts: ServeAppOptions): Hono {
     const m = await served('fraud');
     if (m instanceof Response) return m;
     const { score } = scoreOrder(m.arch, m.weights, m.data, order.data);
-    return c.json({ modelId: m.modelId, version: m.version, score });
+    return c.json({
+      modelId: m.modelId,
+      version: m.version,
+      personalized: m.personalized ?? false,
+      score,
+    });
   });
 
   app.get('/benchmarks', async (c) => {
