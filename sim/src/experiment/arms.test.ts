@@ -1,8 +1,7 @@
-import type { ExampleSet, LocalTrainingConfig, ModelRuntime } from '@coopfl/node/models';
-import { defaultArchitecture } from '@coopfl/protocol/models';
+import type { ExampleSet } from '@coopfl/node/models';
 import { describe, expect, it } from 'vitest';
 import type { TrainableData } from './arms';
-import { poolTraining, trainSelected } from './arms';
+import { poolTraining } from './arms';
 
 const shop = (rows: number, prior?: number[]): TrainableData => {
   const train: ExampleSet = {
@@ -35,48 +34,5 @@ describe('poolTraining', () => {
   it('pools sets without offsets as they are, and refuses to mix them', () => {
     expect(poolTraining([shop(1), shop(2)]).train.logitOffset).toBeUndefined();
     expect(() => poolTraining([shop(1, [0, 0, 0]), shop(2)])).toThrow(/one logit offset row/);
-  });
-});
-
-describe('trainSelected (early stopping on validation)', () => {
-  // A runtime whose epoch e leaves the single weight at e: the score decides which is kept.
-  const runtime = {
-    train: (_a: unknown, init: Float32Array, _d: unknown, cfg: LocalTrainingConfig) => {
-      const w = Float32Array.from(init);
-      for (let e = 1; e <= cfg.epochs; e++) {
-        w[0] = e;
-        cfg.onEpoch?.(e, cfg.epochs, () => Float32Array.from(w));
-      }
-      return Promise.resolve({ weights: w, examples: 1, dpEvents: [] });
-    },
-  } as unknown as ModelRuntime<TrainableData>;
-  const arch = defaultArchitecture('fraud');
-  const cfg = { epochs: 5, learningRate: 0.1, batchSize: 1, mu: 0 } as LocalTrainingConfig;
-  const run = (higherIsBetter: boolean, score: (e: number) => number | null) =>
-    trainSelected(
-      runtime,
-      arch,
-      new Float32Array(1),
-      shop(1),
-      cfg,
-      { name: 'm', higherIsBetter },
-      (w) => score(w[0]!),
-    );
-
-  it('keeps the epoch with the best validation value, in the metric’s direction', async () => {
-    const curve = [0.5, 0.3, 0.2, 0.25, 0.4]; // epoch 3 best when lower is better
-    const low = await run(false, (e) => curve[e - 1]!);
-    expect(low.epoch).toBe(3);
-    expect(low.weights[0]).toBe(3);
-    const high = await run(true, (e) => curve[e - 1]!);
-    expect(high.epoch).toBe(1);
-    expect(high.weights[0]).toBe(1);
-  });
-
-  it('skips epochs it cannot score, and keeps the last when none scores', async () => {
-    expect((await run(true, (e) => (e === 4 ? 0.9 : null))).epoch).toBe(4);
-    const none = await run(true, () => null);
-    expect(none.epoch).toBe(5);
-    expect(none.weights[0]).toBe(5);
   });
 });

@@ -19,8 +19,8 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 const ARM_COLORS = {
-  domain: ['federated', 'local-only', 'centralized', 'baseline'],
-  range: ['#1f77b4', '#ff7f0e', '#2ca02c', '#7f7f7f'],
+  domain: ['federated', 'federated + fine-tuning', 'local-only', 'centralized', 'baseline'],
+  range: ['#1f77b4', '#9467bd', '#ff7f0e', '#2ca02c', '#7f7f7f'],
 };
 
 /** Federated mean metric per round, with the other arms as horizontal reference lines. */

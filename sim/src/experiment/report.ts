@@ -114,6 +114,10 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
     .join('');
   const head = m.metrics.map((k) => `<th>${esc(k)} median</th><th>${esc(k)} mean</th>`).join('');
   const cmp = m.comparison;
+  const pc = cmp.personalized;
+  const personalized = pc
+    ? ` Federated + local fine-tuning vs local-only: better on ${pc.shopsFederatedBeatsLocal} of ${pc.shopsCompared} shops, median relative gain ${pct(pc.medianGainOverLocal)}; gap to centralized ${pct(pc.gapToCentralized)}.`
+    : '';
   const p = m.privacy;
   const privacy =
     p.mode === 'off'
@@ -126,6 +130,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
   });
   const refs = [
     { ...ref('local', 'local-only'), arm: 'local-only' },
+    { ...ref('federated_tuned', 'federated + fine-tuning'), arm: 'federated + fine-tuning' },
     ref('centralized', 'centralized'),
     ...Object.keys(m.summary)
       .filter((k) => k.startsWith('baseline:'))
@@ -144,13 +149,14 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
       if (typeof value === 'number') shopRows.push({ shop: s.storeId, rank, arm, value });
     };
     add('federated', sr?.arms.federated_best);
+    add('federated + fine-tuning', sr?.arms.federated_tuned ?? undefined);
     add('local-only', sr?.arms.local);
     add('centralized', sr?.arms.centralized);
   });
   const failed = m.rounds.filter((x) => x.status !== 'done');
   return `<h2>${esc(m.kind)} — main metric ${esc(main)} (${dir})</h2>
 <table><tr><th>arm</th>${head}<th>shops</th></tr>${rows}</table>
-<p>Federated (final) vs local-only: better on ${cmp.shopsFederatedBeatsLocal} of ${cmp.shopsCompared} shops, median relative gain ${pct(cmp.medianGainOverLocal)}; gap to centralized on the median shop ${pct(cmp.gapToCentralized)}. Best round by validation: ${m.bestRound ?? '—'}.</p>
+<p>Federated (best round by validation: ${m.bestRound ?? '—'}) vs local-only: better on ${cmp.shopsFederatedBeatsLocal} of ${cmp.shopsCompared} shops, median relative gain ${pct(cmp.medianGainOverLocal)}; gap to centralized on the median shop ${pct(cmp.gapToCentralized)}.${personalized}</p>
 <p>Privacy: ${privacy}.</p>
 <p>Rounds: ${m.cost.roundsDone} done, ${m.cost.roundsFailed} not done${failed.length ? ` (${failed.map((x) => `round ${x.round}: ${esc(x.error ?? x.status)}`).join('; ')})` : ''}; dropped per round: ${m.rounds.map((x) => x.dropped.length).join(', ')}; late per round: ${m.rounds.map((x) => x.stragglers.length).join(', ')}; traffic ${fmt(m.cost.bytesUp / 1e6, 2)} MB up, ${fmt(m.cost.bytesDown / 1e6, 2)} MB down.</p>
 <div class="charts">${await chart(roundSpec)}${shopRows.length ? await chart(perShopChart(main, shopRows)) : ''}</div>`;

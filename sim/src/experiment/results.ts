@@ -73,6 +73,14 @@ export const SummarySchema = z.record(
 );
 
 /** One model's results. */
+/** One arm against local-only and centralized on the main metric (see `comparison`). */
+const ComparisonSchema = z.object({
+  medianGainOverLocal: z.number().nullable(),
+  shopsFederatedBeatsLocal: z.number().int(),
+  shopsCompared: z.number().int(),
+  gapToCentralized: z.number().nullable(),
+});
+
 export const ModelResultSchema = z.object({
   kind: z.enum(MODEL_KINDS),
   /** WAPE (demand, lower is better), NDCG@10 (recommendation), PR-AUC (fraud). */
@@ -89,16 +97,12 @@ export const ModelResultSchema = z.object({
   bestRound: z.number().int().nullable(),
   summary: SummarySchema,
   /**
-   * Median over shops of the per-shop relative gain of federated (final) over local-only on the
-   * main metric (positive = federated better), and federated's gap to centralized on the
-   * median-shop metric (positive = federated worse), as fractions.
+   * Median over shops of the per-shop relative gain of federated (best round) over local-only on
+   * the main metric (positive = federated better), and federated's gap to centralized on the
+   * median-shop metric (positive = federated worse), as fractions. `personalized`: the same for
+   * federated + local fine-tuning (`federated_tuned`; null when fine-tuning is off).
    */
-  comparison: z.object({
-    medianGainOverLocal: z.number().nullable(),
-    shopsFederatedBeatsLocal: z.number().int(),
-    shopsCompared: z.number().int(),
-    gapToCentralized: z.number().nullable(),
-  }),
+  comparison: ComparisonSchema.extend({ personalized: ComparisonSchema.nullable() }),
   privacy: z.object({
     mode: z.enum(['off', 'central', 'distributed']),
     /** Always `member`: member-level DP over rounds (DESIGN §6). */

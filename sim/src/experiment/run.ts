@@ -4,8 +4,8 @@ import type { Architecture, ModelKind } from '@coopfl/protocol/models';
 import { MODEL_METRICS, defaultArchitecture, manifestOf } from '@coopfl/protocol/models';
 import { initTf } from '@coopfl/node';
 import type { ModelRuntime } from '@coopfl/node/models';
-import { MODEL_RUNTIMES } from '@coopfl/node/models';
-import { MAIN_METRIC, medianOf, poolTraining, summarize, trainSelected } from './arms';
+import { MAIN_METRIC, MODEL_RUNTIMES, trainSelected } from '@coopfl/node/models';
+import { medianOf, poolTraining, summarize } from './arms';
 import type { ExperimentConfig } from './config';
 import { clipNormOf, parseExperimentConfig, stageTimeoutOf, workersOf } from './config';
 import type { SimCooperative } from './cooperative';
@@ -30,7 +30,7 @@ export interface RunExperimentOptions {
   readonly onProgress?: (p: ExperimentProgress) => void;
 }
 
-export { MAIN_METRIC } from './arms';
+export { MAIN_METRIC } from '@coopfl/node/models';
 
 const VERSION = '0.1.0';
 
@@ -240,7 +240,8 @@ async function runModel(
   const epochs = cfg.rounds * cfg.training.epochs;
   const [{ local, tuned, localSeconds }, { centralized, centralizedSeconds }] = await Promise.all([
     (async () => {
-      // Local-only: each shop alone, same initial weights, rounds × epochs local epochs.
+      // Local-only: each shop alone, same initial weights, rounds × epochs local epochs, kept at
+      // the epoch its validation data scores best (as federated_best is kept at its best round).
       const t0 = performance.now();
       const job = (i: number, label: string | number, epochs: number) => ({
         index: i,
@@ -253,12 +254,19 @@ async function runModel(
       let trained = 0;
       const local = (
         await fleet.train(
-          { kind, arch, weights: init, jobs: outcomes.map((p) => job(p.index, p.index, epochs)) },
+          {
+            kind,
+            arch,
+            weights: init,
+            jobs: outcomes.map((p) => job(p.index, p.index, epochs)),
+            select: main,
+          },
           () => progress?.({ phase: 'local', model: kind, done: ++trained, total: n }),
         )
       ).map((r) => r.metrics);
       const localSeconds = (performance.now() - t0) / 1000;
-      // Federated + local fine-tuning: each shop adapts the final global model to its own data.
+      // Federated + local fine-tuning: each shop's node personalizes the final global model as it
+      // does in production (fine-tunes it, keeps it only where its validation data prefers it).
       const finalWeights = lastDone ? await coop.weights(kind, lastDone.resultVersion!) : init;
       const tuneEpochs = cfg.training.fineTuneEpochs;
       const tuned =
@@ -270,6 +278,7 @@ async function runModel(
                 arch,
                 weights: finalWeights,
                 jobs: outcomes.map((p) => job(p.index, `tuned-${p.index}`, tuneEpochs)),
+                personalize: true,
               })
             ).map((r) => r.metrics);
       return { local, tuned, localSeconds };
@@ -328,7 +337,10 @@ async function runModel(
   });
   const spent = perShop.filter((e): e is number => e !== null);
 
-  const comparison = compare(arms, main);
+  const comparison = {
+    ...compare(arms, main, 'federated_best'),
+    personalized: cfg.training.fineTuneEpochs > 0 ? compare(arms, main, 'federated_tuned') : null,
+  };
   return {
     kind,
     mainMetric: main.name,
@@ -372,18 +384,20 @@ async function runModel(
 }
 
 /**
- * Federated vs local-only per shop, and the median-shop gap to centralized, on the main metric.
- * Each arm is taken where its own validation data puts it: the federated model of the best round,
+ * A federated arm vs local-only per shop, and the median-shop gap to centralized, on the main
+ * metric. Each arm is taken where its own validation data puts it: the federated model of the
+ * best round (fine-tuned copies at their best epoch, or the global model where no epoch beat it),
  * the local and centralized models of the best epoch (early stopping); never chosen on test.
  */
 function compare(
   arms: Record<Arm, (MetricValues | null)[]>,
   main: { name: string; higherIsBetter: boolean },
-): ModelResult['comparison'] {
+  federated: 'federated_best' | 'federated_tuned',
+): Omit<ModelResult['comparison'], 'personalized'> {
   const gains: number[] = [];
   let wins = 0;
   const value = (row: MetricValues | null | undefined) => row?.[main.name] ?? null;
-  arms.federated_best.forEach((f, i) => {
+  arms[federated].forEach((f, i) => {
     const fv = value(f);
     const lv = value(arms.local[i]);
     if (fv === null || lv === null) return;
@@ -394,7 +408,7 @@ function compare(
     gains.push(gain);
     if (gain > 0) wins++;
   });
-  const medF = medianOf(arms.federated_best.map(value).filter((v): v is number => v !== null));
+  const medF = medianOf(arms[federated].map(value).filter((v): v is number => v !== null));
   const medC = medianOf(arms.centralized.map(value).filter((v): v is number => v !== null));
   const gap =
     medF === null || medC === null

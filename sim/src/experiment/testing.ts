@@ -101,6 +101,7 @@ export function fixtureResults(shops = 6, rounds = 5, seed = 3): ExperimentResul
         shopsFederatedBeatsLocal: shops - 1,
         shopsCompared: shops,
         gapToCentralized: 0.05,
+        personalized: null,
       },
       privacy: {
         mode: 'off' as const,

@@ -1,5 +1,6 @@
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
-import type { MainMetric, TrainableData } from '../arms';
+import type { MainMetric } from '@coopfl/node/models';
+import type { TrainableData } from '../arms';
 import type { Attack } from '../malicious';
 import type { MetricValues } from '../results';
 
@@ -62,6 +63,11 @@ export interface TrainInput extends PrepareInput {
    * metric (see `trainSelected`). Absent: the last epoch.
    */
   readonly select?: MainMetric;
+  /**
+   * Each job is the node's personalization (`personalizeWeights`): fine-tuning of the given
+   * shared weights, kept at the best epoch by the kind's main metric, the shared model included.
+   */
+  readonly personalize?: boolean;
 }
 
 /** Called once per node an operation is done with. */

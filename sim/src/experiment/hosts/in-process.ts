@@ -5,12 +5,17 @@ import type { ModelKind } from '@coopfl/protocol/models';
 import type { Transport } from '@coopfl/coordinator/client';
 import { importCanonical } from '@coopfl/node/import';
 import type { ModelRuntime } from '@coopfl/node/models';
-import { MODEL_RUNTIMES } from '@coopfl/node/models';
+import {
+  MODEL_RUNTIMES,
+  personalizeWeights,
+  trainSelected,
+  validationValue,
+} from '@coopfl/node/models';
 import type { NodeHandle } from '@coopfl/node/runtime';
 import { initNode, openNode } from '@coopfl/node/runtime';
 import type { OpenedStore } from '@coopfl/node/store';
 import type { TrainableData } from '../arms';
-import { metricValues, trainSelected, validationValue } from '../arms';
+import { metricValues } from '../arms';
 import { maliciousRuntimes } from '../malicious';
 import { ReseedableRandom, deriveSeed } from '../random';
 import { cachedPrepare } from './cached-prepare';
@@ -193,11 +198,13 @@ export class InProcessHost implements NodeHost {
           random: seededRandom(job.seed),
         };
         const select = input.select;
-        const { weights } = select
-          ? await trainSelected(runtime, input.arch, input.weights, d, cfg, select, (w) =>
-              validationValue(runtime.evaluate(input.arch, w, d, 'validation'), select),
-            )
-          : await runtime.train(input.arch, input.weights, d, cfg);
+        const { weights } = input.personalize
+          ? await personalizeWeights(runtime, input.kind, input.arch, input.weights, d, cfg)
+          : select
+            ? await trainSelected(runtime, input.arch, input.weights, d, cfg, select, (w) =>
+                validationValue(runtime.evaluate(input.arch, w, d, 'validation'), select),
+              )
+            : await runtime.train(input.arch, input.weights, d, cfg);
         out.push({
           index: job.index,
           metrics: metricValues(runtime.evaluate(input.arch, weights, d, 'test')),
