@@ -125,12 +125,13 @@ export async function listModels(ctx: CoordinatorContext) {
   );
 }
 
+/** A model's newest version: its number and metrics (not its weights: see {@link getVersion}). */
 export async function latestVersion(
   ctx: Pick<CoordinatorContext, 'db'>,
   modelId: string,
-): Promise<ModelVersion> {
+): Promise<Pick<ModelVersion, 'version' | 'metrics'>> {
   const [v] = await ctx.db
-    .select()
+    .select({ version: modelVersions.version, metrics: modelVersions.metrics })
     .from(modelVersions)
     .where(eq(modelVersions.modelId, modelId))
     .orderBy(desc(modelVersions.version))
@@ -141,27 +142,37 @@ export async function latestVersion(
 
 /**
  * Model versions are immutable once written, so the (few) recent ones are kept in memory: every
- * member of a round downloads the same base weights.
+ * member of a round downloads the same base weights. A read in flight is shared, so the round's
+ * members asking at once cost one read, not one each.
  */
-const versionCaches = new WeakMap<object, Map<string, ModelVersion>>();
+const versionCaches = new WeakMap<object, Map<string, Promise<ModelVersion>>>();
 const CACHE_ENTRIES = 8;
 
-export async function getVersion(
+export function getVersion(
   ctx: Pick<CoordinatorContext, 'db'>,
   modelId: string,
   version: number,
 ): Promise<ModelVersion> {
   let versionCache = versionCaches.get(ctx.db);
-  if (!versionCache) versionCaches.set(ctx.db, (versionCache = new Map<string, ModelVersion>()));
+  if (!versionCache)
+    versionCaches.set(ctx.db, (versionCache = new Map<string, Promise<ModelVersion>>()));
+  const cache = versionCache;
   const key = `${modelId}\u0000${version}`;
-  const hit = versionCache.get(key);
+  const hit = cache.get(key);
   if (hit) return hit;
-  const [v] = await ctx.db
-    .select()
-    .from(modelVersions)
-    .where(and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version)));
-  if (!v) throw new CoordinatorError('NotFound', `model "${modelId}" has no version ${version}`);
-  versionCache.set(key, v);
-  if (versionCache.size > CACHE_ENTRIES) versionCache.delete(versionCache.keys().next().value!);
-  return v;
+  const read = (async () => {
+    const [v] = await ctx.db
+      .select()
+      .from(modelVersions)
+      .where(and(eq(modelVersions.modelId, modelId), eq(modelVersions.version, version)));
+    if (!v) throw new CoordinatorError('NotFound', `model "${modelId}" has no version ${version}`);
+    return v;
+  })();
+  cache.set(key, read);
+  // A failed read (or a version not written yet) is not remembered.
+  read.catch(() => {
+    if (cache.get(key) === read) cache.delete(key);
+  });
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+  return read;
 }
