@@ -44,6 +44,14 @@ describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
         expect(typeof m.summary[arm]?.median[m.mainMetric]).toBe('number');
       }
       expect(Object.keys(m.summary).some((k) => k.startsWith('baseline:'))).toBe(true);
+      // The personalized arm is compared with local-only on the same shops as the global model.
+      expect(m.comparison.personalized?.shopsCompared).toBe(m.comparison.shopsCompared);
+      // Each shop's personalized model is its fine-tuned copy or, where its validation data
+      // prefers it, the final global model itself (then its test metrics are the same).
+      for (const s of m.shops) {
+        const [tuned, final] = [s.arms.federated_tuned, s.arms.federated_final];
+        if (tuned && final && tuned.loss === final.loss) expect(tuned).toEqual(final);
+      }
     }
     expect(progress).toContain('round');
     // Per-node progress counts up to the total, whichever worker thread a node runs in.
@@ -53,6 +61,7 @@ describe('coopfl-sim run: a tiny cooperative (3 shops, 2 rounds)', () => {
     const html = await readFile(files.report, 'utf8');
     expect(html.includes('<svg')).toBe(true);
     expect(html.includes('fraud — main metric pr_auc')).toBe(true);
+    expect(html.includes('Federated + local fine-tuning vs local-only')).toBe(true);
   }, 90_000);
 });
 
