@@ -50,7 +50,7 @@ function roundConfig(over: { modelId?: string; dp?: object; kind?: 'train' | 'ev
 beforeAll(async () => {
   await cryptoReady();
   store = await openStore(MEMORY_STORE);
-});
+}, 60_000);
 afterAll(() => store.close());
 
 describe('checkTask', () => {

@@ -11,7 +11,7 @@ import {
 let store: OpenedStore;
 beforeAll(async () => {
   store = await openStore(MEMORY_STORE);
-});
+}, 60_000);
 afterAll(async () => {
   await store.close();
 });
