@@ -19,8 +19,15 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 const ARM_COLORS = {
-  domain: ['federated', 'federated + fine-tuning', 'local-only', 'centralized', 'baseline'],
-  range: ['#1f77b4', '#9467bd', '#ff7f0e', '#2ca02c', '#7f7f7f'],
+  domain: [
+    'federated',
+    'federated + fine-tuning',
+    'federated, no DP',
+    'local-only',
+    'centralized',
+    'baseline',
+  ],
+  range: ['#1f77b4', '#9467bd', '#17becf', '#ff7f0e', '#2ca02c', '#7f7f7f'],
 };
 
 /** Federated mean metric per round, with the other arms as horizontal reference lines. */

@@ -109,6 +109,12 @@ function showProgress(p: ExperimentProgress): void {
       return progressLine(`run: ${p.model} centralized`, 0, 1);
     case 'round':
       return progressLine(`run: ${p.model} rounds (last ${p.status})`, p.done, p.total);
+    case 'reference':
+      return progressLine(
+        `run: ${p.model} no-DP reference rounds (last ${p.status})`,
+        p.done,
+        p.total,
+      );
   }
 }
 

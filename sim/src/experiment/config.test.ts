@@ -54,7 +54,12 @@ describe('experiment config', () => {
   it('parses sweeps; ε = inf turns DP off', () => {
     expect(parseSweep('epsilon=1,8,inf')).toEqual({ param: 'epsilon', values: ['1', '8', 'inf'] });
     expect(sweepConfig({}, 'epsilon', 'inf')).toMatchObject({ dp: 'off' });
-    expect(sweepConfig({}, 'epsilon', '3')).toMatchObject({ dp: 'central', epsilon: 3 });
+    // An ε sweep's inf point is the no-DP reference: its DP runs do not repeat it.
+    expect(sweepConfig({}, 'epsilon', '3')).toMatchObject({
+      dp: 'central',
+      epsilon: 3,
+      privacyReference: false,
+    });
     expect(sweepConfig({}, 'stores', '20')).toMatchObject({ stores: 20 });
     expect(() => parseSweep('rounds=1,2')).toThrow(UsageError);
     expect(() => parseSweep('epsilon=1,x')).toThrow('--sweep: epsilon value "x"');

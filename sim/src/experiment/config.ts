@@ -83,6 +83,12 @@ export const ExperimentConfigSchema = z
     /** Target ε over all `rounds` (member-level); `Infinity` ≡ no noise. Used with DP on. */
     epsilon: z.number().positive('must be > 0').default(8),
     delta: z.number().positive().max(0.1).default(1e-5),
+    /**
+     * With DP on: also run the same rounds without DP (a second coordinator model from the same
+     * initial weights), so the report states the quality DP cost. An ε sweep turns it off (its
+     * `inf` point is that reference).
+     */
+    privacyReference: z.boolean().default(true),
     clipNorm: z.number().positive().optional(),
     dropout: z.number().min(0, 'must be in [0, 1)').lt(1, 'must be in [0, 1)').default(0),
     /**

@@ -7,6 +7,7 @@ import {
   roundChart,
   roundTimeChart,
 } from './charts';
+import { summarize } from './arms';
 import type { ExperimentResults, MetricValues, ModelResult } from './results';
 import type { SweepResults } from './sweep';
 
@@ -119,10 +120,14 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
     ? ` Federated + local fine-tuning vs local-only: better on ${pc.shopsFederatedBeatsLocal} of ${pc.shopsCompared} shops, median relative gain ${pct(pc.medianGainOverLocal)}; gap to centralized ${pct(pc.gapToCentralized)}.`
     : '';
   const p = m.privacy;
+  const noDp = p.reference;
+  const qualityCost = noDp
+    ? `. <b>Quality cost</b>: median-shop ${esc(main)} ${fmt(m.summary.federated_best?.median[main])} with DP vs ${fmt(noDp.medianMain)} for the same rounds without DP (best round ${noDp.bestRound ?? '—'}): ${pct(noDp.qualityCost)} ${m.higherIsBetter ? 'lower' : 'higher'}`
+    : '';
   const privacy =
     p.mode === 'off'
       ? 'no differential privacy (ε = ∞)'
-      : `${p.mode} DP${p.mode === 'distributed' ? ' (Skellam noise added by the members before masking)' : ''}, privacy unit <b>${p.unit}</b>: target ε = ${fmt(p.epsilonTarget, 2)}, ε spent (ledger, largest member) = <b>${fmt(p.epsilonSpent, 3)}</b> at δ = ${p.delta}, noise multiplier ${fmt(p.noiseMultiplier, 3)}, clip norm ${p.clipNorm}`;
+      : `${p.mode} DP${p.mode === 'distributed' ? ' (Skellam noise added by the members before masking)' : ''}, privacy unit <b>${p.unit}</b>: target ε = ${fmt(p.epsilonTarget, 2)}, ε spent (ledger, largest member) = <b>${fmt(p.epsilonSpent, 3)}</b> at δ = ${p.delta}, noise multiplier ${fmt(p.noiseMultiplier, 3)}, clip norm ${p.clipNorm}${qualityCost}`;
   const ref = (arm: string, label: string) => ({
     arm: arm.startsWith('baseline:') ? 'baseline' : arm,
     label,
@@ -131,6 +136,15 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
   const refs = [
     { ...ref('local', 'local-only'), arm: 'local-only' },
     { ...ref('federated_tuned', 'federated + fine-tuning'), arm: 'federated + fine-tuning' },
+    ...(noDp
+      ? [
+          {
+            arm: 'federated, no DP',
+            label: 'federated, no DP',
+            value: summarize(noDp.perShop).mean[main] ?? null,
+          },
+        ]
+      : []),
     ref('centralized', 'centralized'),
     ...Object.keys(m.summary)
       .filter((k) => k.startsWith('baseline:'))
@@ -150,6 +164,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
     };
     add('federated', sr?.arms.federated_best);
     add('federated + fine-tuning', sr?.arms.federated_tuned ?? undefined);
+    if (noDp && sr) add('federated, no DP', noDp.perShop[m.shops.indexOf(sr)] ?? undefined);
     add('local-only', sr?.arms.local);
     add('centralized', sr?.arms.centralized);
   });

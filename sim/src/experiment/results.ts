@@ -72,7 +72,6 @@ export const SummarySchema = z.record(
   z.object({ mean: MetricsSchema, median: MetricsSchema, shops: z.number().int() }),
 );
 
-/** One model's results. */
 /** One arm against local-only and centralized on the main metric (see `comparison`). */
 const ComparisonSchema = z.object({
   medianGainOverLocal: z.number().nullable(),
@@ -81,6 +80,7 @@ const ComparisonSchema = z.object({
   gapToCentralized: z.number().nullable(),
 });
 
+/** One model's results. */
 export const ModelResultSchema = z.object({
   kind: z.enum(MODEL_KINDS),
   /** WAPE (demand, lower is better), NDCG@10 (recommendation), PR-AUC (fraud). */
@@ -116,6 +116,20 @@ export const ModelResultSchema = z.object({
     /** ε spent per shop (same order as `shops`), from the ledger. */
     perShop: z.array(z.number().nullable()),
     ledgerRows: z.number().int(),
+    /**
+     * Under DP (with `privacyReference`): the same rounds from the same initial weights without
+     * DP — its best round by validation, per-shop test metrics and median main metric — and the
+     * quality DP cost: the relative loss of the median-shop main metric of `federated_best` against
+     * it (positive = DP worse). Null without DP.
+     */
+    reference: z
+      .object({
+        bestRound: z.number().int().nullable(),
+        perShop: z.array(MetricsSchema.nullable()),
+        medianMain: z.number().nullable(),
+        qualityCost: z.number().nullable(),
+      })
+      .nullable(),
   }),
   /** Bytes of round messages and weights the coordinator received (up) and sent (down). */
   cost: z.object({

@@ -82,3 +82,25 @@ describe('coopfl-sim run --dp distributed', () => {
     expect(m!.privacy.perShop.every((e) => e !== null && e > 0)).toBe(true);
   }, 90_000);
 });
+
+describe('coopfl-sim run --dp central --epsilon 8', () => {
+  it('states the privacy unit, the ε the ledger records and the quality DP cost', async () => {
+    const results = await runExperiment({ ...TINY, models: ['fraud'], dp: 'central', epsilon: 8 });
+    const [m] = results.models;
+    expect(m!.privacy).toMatchObject({ mode: 'central', unit: 'member', epsilonTarget: 8 });
+    expect(m!.privacy.noiseMultiplier).toBeGreaterThan(0);
+    expect(m!.privacy.epsilonSpent).toBeGreaterThan(4);
+    expect(m!.privacy.epsilonSpent).toBeLessThanOrEqual(8 * 1.25);
+    // The no-DP reference: the same rounds from the same initial weights, every shop evaluated.
+    const ref = m!.privacy.reference!;
+    expect(ref.perShop).toHaveLength(results.shops.length);
+    expect(ref.bestRound).not.toBeNull();
+    const dp = m!.summary.federated_best!.median.pr_auc!;
+    expect(ref.qualityCost).toBeCloseTo((ref.medianMain! - dp) / ref.medianMain!, 9);
+    const out = await mkdtemp(join(tmpdir(), 'coopfl-sim-dp-'));
+    dirs.push(out);
+    const html = await readFile((await writeOutputs(out, results)).report, 'utf8');
+    expect(html).toContain('privacy unit <b>member</b>');
+    expect(html).toContain('<b>Quality cost</b>');
+  }, 120_000);
+});

@@ -23,7 +23,13 @@ export type ExperimentProgress =
   | { phase: 'nodes'; done: number; total: number }
   | { phase: 'prepare' | 'local'; model: ModelKind; done: number; total: number }
   | { phase: 'centralized'; model: ModelKind }
-  | { phase: 'round'; model: ModelKind; done: number; total: number; status: string };
+  | {
+      phase: 'round' | 'reference';
+      model: ModelKind;
+      done: number;
+      total: number;
+      status: string;
+    };
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -161,7 +167,7 @@ async function runModel(
 
   // Every shop's data as its node prepares it (the simulator evaluates; it never trains on it
   // in the federated arm).
-  let t = performance.now();
+  const t = performance.now();
   let prepared = 0;
   const outcomes = await fleet.prepare({ kind, arch }, () =>
     progress?.({ phase: 'prepare', model: kind, done: ++prepared, total: n }),
@@ -171,68 +177,107 @@ async function runModel(
   const evalAll = async (weights: Float32Array, split: 'test' | 'validation') =>
     (await fleet.evaluate({ kind, arch, weights, split })).map((r) => r.metrics);
 
-  const modelConfig = modelConfigOf(cfg, arch);
-  // Each model's coordinator draws (initial weights, round ids, central DP noise) come from its own
-  // stream, so a model's results do not depend on which other models the experiment runs.
-  coop.coordinator.ctx.random = seededRandom(deriveSeed(cfg.seed, 'coordinator', kind));
-  const created = await retryUnanswered(() =>
-    coop.admin.models.create.mutate({ id: kind, kind, config: modelConfig }),
-  );
-  const bytes0 = await coop.bytes();
-  const init = await coop.weights(kind, 0);
-
-  // Federated: R rounds through the real coordinator and nodes.
-  t = performance.now();
-  const rounds: ModelResult['rounds'] = [];
-  const testByRound = new Map<number, (MetricValues | null)[]>();
-  for (let r = 1; r <= cfg.rounds; r++) {
-    const o = await runRound(coop, {
-      modelId: kind,
-      kind,
-      round: r,
-      seed: cfg.seed,
-      dropout: cfg.dropout,
-      stragglers: cfg.stragglers,
-    });
-    let perShop: (MetricValues | null)[] = outcomes.map(() => null);
-    let validationMain: number | null = null;
-    if (o.status === 'done' && o.resultVersion !== null) {
-      const w = await coop.weights(kind, o.resultVersion);
-      perShop = await evalAll(w, 'test');
-      testByRound.set(r, perShop);
-      validationMain = summarize(await evalAll(w, 'validation')).mean[main.name] ?? null;
+  /**
+   * R federated rounds of a new coordinator model `modelId` through the real coordinator and
+   * nodes, each round's model evaluated on every shop; the best round by mean validation metric.
+   */
+  const federate = async (
+    modelId: string,
+    config: ReturnType<typeof modelConfigOf>,
+    reference: boolean,
+  ) => {
+    // Each model's coordinator draws (initial weights, round ids, central DP noise) come from
+    // its own stream, so a model's results do not depend on which other models the experiment
+    // runs; the no-DP reference starts from the same initial weights.
+    coop.coordinator.ctx.random = seededRandom(deriveSeed(cfg.seed, 'coordinator', kind));
+    const created = await retryUnanswered(() =>
+      coop.admin.models.create.mutate({ id: modelId, kind, config }),
+    );
+    const t0 = performance.now();
+    const rounds: ModelResult['rounds'] = [];
+    const testByRound = new Map<number, (MetricValues | null)[]>();
+    for (let r = 1; r <= cfg.rounds; r++) {
+      const o = await runRound(coop, {
+        modelId,
+        kind,
+        round: r,
+        seed: cfg.seed,
+        dropout: cfg.dropout,
+        stragglers: cfg.stragglers,
+      });
+      let perShop: (MetricValues | null)[] = outcomes.map(() => null);
+      let validationMain: number | null = null;
+      if (o.status === 'done' && o.resultVersion !== null) {
+        const w = await coop.weights(modelId, o.resultVersion);
+        perShop = await evalAll(w, 'test');
+        testByRound.set(r, perShop);
+        validationMain = summarize(await evalAll(w, 'validation')).mean[main.name] ?? null;
+      }
+      rounds.push({
+        round: r,
+        status: o.status,
+        resultVersion: o.resultVersion,
+        error: o.error,
+        dropped: [...o.dropped],
+        stragglers: [...o.stragglers],
+        survivors: o.survivors,
+        refusals: o.refusals,
+        errors: o.errors,
+        clipped: o.clipped,
+        mean: o.status === 'done' ? summarize(perShop).mean : null,
+        perShop,
+        validationMain,
+        timing: { seconds: o.seconds },
+      });
+      progress?.({
+        phase: reference ? 'reference' : 'round',
+        model: kind,
+        done: r,
+        total: cfg.rounds,
+        status: o.status,
+      });
     }
-    rounds.push({
-      round: r,
-      status: o.status,
-      resultVersion: o.resultVersion,
-      error: o.error,
-      dropped: [...o.dropped],
-      stragglers: [...o.stragglers],
-      survivors: o.survivors,
-      refusals: o.refusals,
-      errors: o.errors,
-      clipped: o.clipped,
-      mean: o.status === 'done' ? summarize(perShop).mean : null,
-      perShop,
-      validationMain,
-      timing: { seconds: o.seconds },
-    });
-    progress?.({ phase: 'round', model: kind, done: r, total: cfg.rounds, status: o.status });
-  }
-  const federatedSeconds = (performance.now() - t) / 1000;
+    const seconds = (performance.now() - t0) / 1000;
+    const better = (a: number, b: number) => (main.higherIsBetter ? a > b : a < b);
+    let bestRound: number | null = null;
+    for (const r of rounds) {
+      if (r.validationMain === null) continue;
+      const cur = bestRound === null ? null : rounds[bestRound - 1]!.validationMain;
+      if (cur === null || better(r.validationMain, cur)) bestRound = r.round;
+    }
+    const lastDone = [...rounds].reverse().find((r) => r.status === 'done');
+    return { created, rounds, testByRound, bestRound, lastDone, seconds };
+  };
+
+  const modelConfig = modelConfigOf(cfg, arch);
+  const bytes0 = await coop.bytes();
+  const fed = await federate(kind, modelConfig, false);
+  const { created, rounds, testByRound, bestRound, lastDone } = fed;
+  const federatedSeconds = fed.seconds;
   const bytes1 = await coop.bytes();
-  const better = (a: number, b: number) => (main.higherIsBetter ? a > b : a < b);
-  let bestRound: number | null = null;
-  for (const r of rounds) {
-    if (r.validationMain === null) continue;
-    const cur = bestRound === null ? null : rounds[bestRound - 1]!.validationMain;
-    if (cur === null || better(r.validationMain, cur)) bestRound = r.round;
-  }
-  const lastDone = [...rounds].reverse().find((r) => r.status === 'done');
+  const init = await coop.weights(kind, 0);
   const evalInit = lastDone && bestRound !== null ? null : await evalAll(init, 'test');
   const federatedFinal = lastDone ? testByRound.get(lastDone.round)! : evalInit!;
   const federatedBest = bestRound !== null ? testByRound.get(bestRound)! : evalInit!;
+
+  // Under DP, the quality it costs: the same rounds from the same initial weights, without DP.
+  let reference: ModelResult['privacy']['reference'] = null;
+  if (cfg.dp !== 'off' && cfg.privacyReference) {
+    const ref = await federate(`${kind}-nodp`, modelConfigOf({ ...cfg, dp: 'off' }, arch), true);
+    const best = ref.bestRound !== null ? ref.testByRound.get(ref.bestRound)! : null;
+    const refMedian = best ? (summarize(best).median[main.name] ?? null) : null;
+    const dpMedian = summarize(federatedBest).median[main.name] ?? null;
+    reference = {
+      bestRound: ref.bestRound,
+      perShop: best ?? outcomes.map(() => null),
+      medianMain: refMedian,
+      qualityCost:
+        refMedian === null || dpMedian === null
+          ? null
+          : (main.higherIsBetter ? refMedian - dpMedian : dpMedian - refMedian) /
+            Math.max(Math.abs(refMedian), 1e-9),
+    };
+  }
 
   // The nodes' hosts train the local-only and fine-tuned arms while this thread trains the
   // centralized one: the three do not depend on each other (each has its own seed), and this
@@ -372,6 +417,7 @@ async function runModel(
       epsilonSpent: spent.length ? Math.max(...spent) : null,
       perShop,
       ledgerRows: ledger.length,
+      reference,
     },
     cost: {
       bytesUp: bytes1.up - bytes0.up,

@@ -54,7 +54,7 @@ export function sweepConfig(
   if (param === 'stores') return { ...base, stores: Number(value) };
   return value === 'inf'
     ? { ...base, dp: 'off' }
-    : { ...base, dp: 'central', epsilon: Number(value) };
+    : { ...base, dp: 'central', epsilon: Number(value), privacyReference: false };
 }
 
 /**

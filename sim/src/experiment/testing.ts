@@ -113,6 +113,7 @@ export function fixtureResults(shops = 6, rounds = 5, seed = 3): ExperimentResul
         epsilonSpent: null,
         perShop: storeIds.map(() => null),
         ledgerRows: 0,
+        reference: null,
       },
       cost: { bytesUp: 2e6 * u(), bytesDown: 4e6 * u(), roundsDone: rounds, roundsFailed: 0 },
       timing: { prepareSeconds: 1, federatedSeconds: 10, localSeconds: 2, centralizedSeconds: 1 },
