@@ -13,7 +13,7 @@ import { Backoff, sleep } from './backoff';
 import type { NodeEvent, NodeEventSink } from './events';
 import { reasonOf, runTask } from './participate';
 import {
-  hasPersonalizedVersion,
+  personalizedVersion,
   latestModelVersion,
   localVersions,
   markConsentSynced,
@@ -275,7 +275,7 @@ export function personalizer(o: {
   const run = async (m: ListedModel, kind: ModelKind, runtime: ModelRuntime) => {
     const base = { modelId: m.id, version: m.latestVersion };
     try {
-      if (await hasPersonalizedVersion(o.db, m.id, m.latestVersion)) return;
+      if (await personalizedVersion(o.db, m.id, m.latestVersion)) return;
       const global = await latestModelVersion(o.db, m.id);
       if (!global || global.version !== m.latestVersion) return;
       const data = await o.prepared(kind, m.arch);

@@ -11,7 +11,7 @@ import { initTf } from '../tf/backend';
 import { MAIN_METRIC, MODEL_RUNTIMES } from '../models';
 import type { ModelRuntime } from '../models/types';
 import { createModelProvider } from './serving';
-import { hasPersonalizedVersion } from './state';
+import { personalizedVersion } from './state';
 import type { TestNode } from './testing';
 import {
   dropTestNode,
@@ -150,7 +150,7 @@ describe('a cooperative of three nodes', () => {
         );
         if (e.type !== 'personalized') throw new Error(`${kind}: ${JSON.stringify(e)}`);
         expect(e.metric).toBe(MAIN_METRIC[kind].name);
-        const stored = await hasPersonalizedVersion(t.node.db, kind, 2);
+        const stored = (await personalizedVersion(t.node.db, kind, 2)) !== undefined;
         expect(stored).toBe(e.epochs > 0);
         if (e.epochs > 0) {
           kept++;
@@ -192,7 +192,9 @@ describe('a cooperative of three nodes', () => {
       };
       expect(forecast.version).toBe(2);
       // The shop's personalized copy of version 2 where it kept one, else the global model.
-      expect(forecast.personalized).toBe(await hasPersonalizedVersion(t.node.db, 'demand', 2));
+      expect(forecast.personalized).toBe(
+        (await personalizedVersion(t.node.db, 'demand', 2)) !== undefined,
+      );
       expect(forecast.units).toHaveLength(14);
       expect(forecast.units.every(Number.isFinite)).toBe(true);
 
@@ -203,7 +205,9 @@ describe('a cooperative of three nodes', () => {
       expect(r.status).toBe(200);
       const rec = (await r.json()) as { version: number; personalized: boolean; items: unknown[] };
       expect(rec.version).toBe(2);
-      expect(rec.personalized).toBe(await hasPersonalizedVersion(t.node.db, 'recommendation', 2));
+      expect(rec.personalized).toBe(
+        (await personalizedVersion(t.node.db, 'recommendation', 2)) !== undefined,
+      );
       expect(rec.items.length).toBeGreaterThan(0);
 
       const items = mine.order_items

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenedStore } from '../store/open';
 import { MEMORY_STORE, openStore } from '../store/open';
 import {
-  hasPersonalizedVersion,
+  personalizedVersion,
   saveModelVersion,
   savePersonalizedVersion,
   servedModelVersion,
@@ -28,9 +28,9 @@ describe('servedModelVersion (what the prediction API serves of a model)', () =>
       weights: w(1),
       personalized: false,
     });
-    expect(await hasPersonalizedVersion(db, 'fraud', 1)).toBe(false);
+    expect(await personalizedVersion(db, 'fraud', 1)).toBeUndefined();
     await savePersonalizedVersion(db, 'fraud', 1, w(10));
-    expect(await hasPersonalizedVersion(db, 'fraud', 1)).toBe(true);
+    expect(await personalizedVersion(db, 'fraud', 1)).toEqual(w(10));
     expect(await servedModelVersion(db, 'fraud')).toEqual({
       version: 1,
       weights: w(10),

@@ -161,14 +161,14 @@ export async function savePersonalizedVersion(
     });
 }
 
-/** Whether a personalized copy of a global version is stored. */
-export async function hasPersonalizedVersion(
+/** This shop's personalized copy of a global version, or undefined. */
+export async function personalizedVersion(
   db: StoreDatabase,
   modelId: string,
   version: number,
-): Promise<boolean> {
+): Promise<Float32Array | undefined> {
   const [row] = await db
-    .select({ version: modelVersions.version })
+    .select({ weights: modelVersions.weights })
     .from(modelVersions)
     .where(
       and(
@@ -178,7 +178,7 @@ export async function hasPersonalizedVersion(
       ),
     )
     .limit(1);
-  return row !== undefined;
+  return row ? weightsOf(row.weights) : undefined;
 }
 
 /**
@@ -192,24 +192,16 @@ export async function servedModelVersion(
 ): Promise<{ version: number; weights: Float32Array; personalized: boolean } | undefined> {
   const latest = await latestModelVersion(db, modelId);
   if (!latest) return undefined;
-  const [own] = await db
-    .select({ weights: modelVersions.weights })
-    .from(modelVersions)
-    .where(
-      and(
-        eq(modelVersions.modelId, modelId),
-        eq(modelVersions.version, latest.version),
-        eq(modelVersions.source, 'local'),
-      ),
-    )
-    .limit(1);
-  if (!own) return { ...latest, personalized: false };
-  const bytes = own.weights.slice();
-  return {
-    version: latest.version,
-    weights: new Float32Array(bytes.buffer, 0, bytes.length / 4),
-    personalized: true,
-  };
+  const own = await personalizedVersion(db, modelId, latest.version);
+  return own
+    ? { version: latest.version, weights: own, personalized: true }
+    : { ...latest, personalized: false };
+}
+
+/** Stored weights (float32 LE bytes) as an aligned copy. */
+function weightsOf(stored: Uint8Array): Float32Array {
+  const bytes = stored.slice();
+  return new Float32Array(bytes.buffer, 0, bytes.length / 4);
 }
 
 /** The newest stored global version of a model, or undefined. */
@@ -224,8 +216,7 @@ export async function latestModelVersion(
     .orderBy(desc(modelVersions.version))
     .limit(1);
   if (!row) return undefined;
-  const bytes = row.weights.slice();
-  return { version: row.version, weights: new Float32Array(bytes.buffer, 0, bytes.length / 4) };
+  return { version: row.version, weights: weightsOf(row.weights) };
 }
 
 /** Newest stored version per model. */
