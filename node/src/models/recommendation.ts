@@ -7,7 +7,14 @@ import type { PlainModel } from '../train/model';
 import { hitRateAtK, ndcgAtK, rankOf } from './metrics';
 import { isCancelled, isoDay, dayOf, readItems, readOrders, readProducts } from './shop-data';
 import { packRows, splitDays } from './split';
-import { emptySet, offsetBatch, rowRange, trainLocal, type ExampleSet } from './train-loop';
+import {
+  emptySet,
+  offsetBatch,
+  readTidy,
+  rowRange,
+  trainLocal,
+  type ExampleSet,
+} from './train-loop';
 import type { Metrics, ModelRuntime, PreparedData, PrepareOptions } from './types';
 import { withModel } from './weights';
 
@@ -204,12 +211,12 @@ function visitLogProbs(
   for (let start = 0; start < set.size; start += chunk) {
     const n = Math.min(chunk, set.size - start);
     const vocab = model.dense[model.dense.length - 1]!.b.shape[0];
-    const values = tf.tidy(() => {
+    const values = readTidy(() => {
       const x = tf.tensor2d(set.x.subarray(start * H, (start + n) * H), [n, H], 'int32');
       const offset = set.logitOffset
         ? offsetBatch(set.logitOffset, rowRange(start, n), vocab)
         : undefined;
-      return tf.logSoftmax(logits(model, x, offset)).dataSync() as Float32Array;
+      return tf.logSoftmax(logits(model, x, offset));
     });
     for (let r = 0; r < n; r++) visit(start + r, values.subarray(r * vocab, (r + 1) * vocab));
   }
@@ -310,12 +317,10 @@ export function recommend(
   }
   const ids = historyIds(history, history.length);
   const probs = withModel(arch, weights, (m) =>
-    tf.tidy(() =>
-      tf
-        .softmax(
-          logits(m, tf.tensor2d(ids, [1, H], 'int32'), tf.tensor2d(data.prior, [1, data.vocab])),
-        )
-        .dataSync(),
+    readTidy(() =>
+      tf.softmax(
+        logits(m, tf.tensor2d(ids, [1, H], 'int32'), tf.tensor2d(data.prior, [1, data.vocab])),
+      ),
     ),
   );
   const order = Array.from({ length: probs.length - 1 }, (_, i) => i + 1).sort(
