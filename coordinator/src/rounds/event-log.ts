@@ -12,20 +12,22 @@ import {
 } from '../services/nonce-claims';
 import type { RoundEvent, RoundEventLog } from './active-round';
 
+/** One event's row, every column a placeholder named after its `RoundEvent` field. */
+function eventPlaceholders() {
+  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
+  return {
+    roundId: p('roundId'),
+    seq: p('seq'),
+    kind: p('kind'),
+    stage: p('stage'),
+    clientIndex: p('clientIndex'),
+    payload: p('payload'),
+  };
+}
+
 /** Appends one event to a round's log; built once per database handle. */
 function buildAppendOne(db: CoordinatorContext['db']) {
-  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
-  return db
-    .insert(secaggEvents)
-    .values({
-      roundId: p('roundId'),
-      seq: p('seq'),
-      kind: p('kind'),
-      stage: p('stage'),
-      clientIndex: p('clientIndex'),
-      payload: p('payload'),
-    })
-    .prepare('append_event');
+  return db.insert(secaggEvents).values(eventPlaceholders()).prepare('append_event');
 }
 const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>();
 
@@ -36,19 +38,11 @@ const appendOneQueries = new WeakMap<object, ReturnType<typeof buildAppendOne>>(
  * share of the coordinator's time.
  */
 function buildAppendClaimed(db: CoordinatorContext['db']) {
-  const p = (name: keyof RoundEvent | 'roundId') => sql.placeholder(name);
   const claimed = db.$with('claimed').as(strictClaimOne(db));
   return db
     .with(claimed)
     .insert(secaggEvents)
-    .values({
-      roundId: p('roundId'),
-      seq: p('seq'),
-      kind: p('kind'),
-      stage: p('stage'),
-      clientIndex: p('clientIndex'),
-      payload: p('payload'),
-    })
+    .values(eventPlaceholders())
     .prepare('append_event_claimed');
 }
 const appendClaimedQueries = new WeakMap<object, ReturnType<typeof buildAppendClaimed>>();
