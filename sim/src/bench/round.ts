@@ -12,28 +12,28 @@ export interface RoundBenchOptions {
   dropout: number;
   seed: number;
   /**
-   * Rounds run first, unmeasured, by the same coordinator process and members (default 0: the
-   * measured round is the coordinator's first, so it includes V8 compiling the round's code paths
-   * — its JavaScript and PGlite's WebAssembly — which a coordinator that has run rounds before
-   * has done already).
+   * Rounds run first, unmeasured, by the same coordinator process and members (default 1). The
+   * first of them is a fresh coordinator's first round, which includes V8 compiling the round's
+   * code paths — its JavaScript and PGlite's WebAssembly — once per process: it is reported apart,
+   * as `first_round`. 0 measures from the first round.
    */
   warmup?: number;
+  /** Rounds measured after the warm-up (default 3); the headline figures are their medians. */
+  repeat?: number;
   onProgress?: (label: string, done: number, total: number) => void;
 }
 
-export interface RoundBenchResult {
-  bench: 'round';
-  clients: number;
-  params: number;
-  dropout: number;
-  /** Unmeasured rounds run before the measured one in the same coordinator process. */
-  warmup_rounds: number;
-  transport: 'http-loopback';
-  database: 'pglite' | 'postgres';
+/** One round's figures. */
+export interface RoundFigures {
   /** Wall time from the admin's start request to the released model version. */
   round_wall_ms: number;
   /** Σ of the clients' own secure-aggregation compute (they share this process's thread). */
   client_compute_ms: number;
+  /**
+   * Coordinator-side time beyond the clients' own compute: `round_wall_ms − client_compute_ms`,
+   * the time the round takes on top of what its members would spend anyway.
+   */
+  coordinator_overhead_ms: number;
   /**
    * CPU time of the coordinator process during the round (its own process, read from its
    * Prometheus metrics): HTTP, authentication, the protocol server, database client work, weights
@@ -42,19 +42,42 @@ export interface RoundBenchResult {
   coordinator_cpu_ms: number;
   /** Of which the coordinator's event loop (its one JavaScript thread) was busy. */
   coordinator_event_loop_ms: number;
+}
+
+export interface RoundBenchResult extends RoundFigures {
+  bench: 'round';
+  clients: number;
+  params: number;
+  dropout: number;
+  /** Unmeasured rounds run before the measured ones in the same coordinator process. */
+  warmup_rounds: number;
+  /** The measured rounds' figures; the headline figures are their medians. */
+  rounds: RoundFigures[];
+  /** A fresh coordinator process's first round (when there was a warm-up). */
+  first_round?: RoundFigures;
+  transport: 'http-loopback';
+  database: 'pglite' | 'postgres';
   bytes_up_total: number;
+  /** The model version the last measured round released. */
   released_version: number;
   node: string;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
 /**
  * One full training round over real HTTP on loopback: a real `coopfl-coordinator serve` process
  * (PGlite in a temporary directory, or a throw-away PostgreSQL database) and n member nodes in this
  * process that fetch their signed task and weights and run secure aggregation through the
- * coordinator's binary routes. Reports the round's wall time, the members' own secure-aggregation
- * compute, and the coordinator process's CPU time for the round.
+ * coordinator's binary routes. Reports, as the median of the measured rounds (and each of them),
+ * the round's wall time, the members' own secure-aggregation compute, the coordinator-side time
+ * beyond it and the coordinator process's CPU time; and a fresh coordinator's first round apart.
  */
 export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult> {
   await cryptoReady();
@@ -95,20 +118,37 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
     const updates = nodes.map(() =>
       Float32Array.from({ length: o.params }, () => 2 * randomUnit(rng) - 1),
     );
-    const warmup = o.warmup ?? 0;
+    const warmup = o.warmup ?? 1;
+    const repeat = o.repeat ?? 3;
+    const measure = async (progress?: (done: number) => void) => {
+      const before = await coordinator.usage();
+      const m = await oneRound(admin, nodes, updates, dropping, progress);
+      const after = await coordinator.usage();
+      if (m.status.status === 'failed') throw new Error(`bench round failed: ${m.status.error}`);
+      const figures: RoundFigures = {
+        round_wall_ms: round2(m.wall),
+        client_compute_ms: round2(m.compute),
+        coordinator_overhead_ms: round2(m.wall - m.compute),
+        coordinator_cpu_ms: round2((after.cpu - before.cpu) * 1000),
+        coordinator_event_loop_ms: round2((after.eventLoop - before.eventLoop) * 1000),
+      };
+      return { figures, up: m.up, version: m.status.resultVersion! };
+    };
+    let first: RoundFigures | undefined;
     for (let r = 0; r < warmup; r++) {
-      const done = await oneRound(admin, nodes, updates, dropping);
+      const { figures } = await measure();
+      first ??= figures;
       o.onProgress?.('warm-up rounds', r + 1, warmup);
-      if (done.status.status === 'failed')
-        throw new Error(`bench warm-up round failed: ${done.status.error}`);
     }
-    const before = await coordinator.usage();
-    const m = await oneRound(admin, nodes, updates, dropping, (done) =>
-      o.onProgress?.('round', done, o.clients),
-    );
-    const after = await coordinator.usage();
-    const status = m.status;
-    if (status.status === 'failed') throw new Error(`bench round failed: ${status.error}`);
+    const measured: Awaited<ReturnType<typeof measure>>[] = [];
+    for (let r = 0; r < repeat; r++) {
+      measured.push(
+        await measure((done) => o.onProgress?.(`round ${r + 1}/${repeat}`, done, o.clients)),
+      );
+    }
+    const rounds = measured.map((m) => m.figures);
+    const med = (k: keyof RoundFigures) => round2(median(rounds.map((f) => f[k])));
+    const last = measured[measured.length - 1]!;
     return {
       bench: 'round',
       clients: o.clients,
@@ -117,12 +157,15 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
       warmup_rounds: warmup,
       transport: 'http-loopback',
       database: temporary ? 'postgres' : 'pglite',
-      round_wall_ms: round2(m.wall),
-      client_compute_ms: round2(m.compute),
-      coordinator_cpu_ms: round2((after.cpu - before.cpu) * 1000),
-      coordinator_event_loop_ms: round2((after.eventLoop - before.eventLoop) * 1000),
-      bytes_up_total: m.up,
-      released_version: status.resultVersion!,
+      round_wall_ms: med('round_wall_ms'),
+      client_compute_ms: med('client_compute_ms'),
+      coordinator_overhead_ms: med('coordinator_overhead_ms'),
+      coordinator_cpu_ms: med('coordinator_cpu_ms'),
+      coordinator_event_loop_ms: med('coordinator_event_loop_ms'),
+      rounds,
+      ...(first ? { first_round: first } : {}),
+      bytes_up_total: last.up,
+      released_version: last.version,
       node: process.version,
     };
   } finally {

@@ -25,7 +25,8 @@ const SecAggOptions = z.object({
 });
 const RoundOptions = SecAggOptions.omit({ neighbors: true }).extend({
   db: z.string().min(1).optional(),
-  warmup: z.coerce.number().int().min(0).max(100).default(0),
+  warmup: z.coerce.number().int().min(0).max(100).default(1),
+  repeat: z.coerce.number().int().min(1).max(100).default(3),
 });
 
 /** The standard secure-aggregation grid `pnpm bench` runs. */
@@ -68,7 +69,9 @@ export function registerBenchCommands(program: Command): void {
 
   bench
     .command('round')
-    .description('one full training round over HTTP on loopback (coordinator + member nodes)')
+    .description(
+      'full training rounds over HTTP on loopback (coordinator + member nodes): a fresh coordinator’s first round, then the median of the measured rounds',
+    )
     .requiredOption('--clients <n>', 'number of member nodes')
     .requiredOption('--params <d>', 'model parameters')
     .option(
@@ -79,9 +82,10 @@ export function registerBenchCommands(program: Command): void {
     .option('--seed <s>', 'seed for updates and dropouts', '1')
     .option(
       '--warmup <n>',
-      'rounds the same coordinator and members run first, unmeasured (0: the measured round is the first of a fresh coordinator, which includes V8 compiling its code paths)',
-      '0',
+      'rounds the same coordinator and members run before the measured ones; the first is reported as first_round (it includes V8 compiling the code paths once per process); 0 measures from the first round',
+      '1',
     )
+    .option('--repeat <n>', 'measured rounds; the headline figures are their medians', '3')
     .option(
       '--db <url>',
       "coordinator database: a PostgreSQL server URL (a throw-away database is made on it) or 'memory://'; default $DATABASE_URL, else memory://",
@@ -147,7 +151,7 @@ export function registerBenchCommands(program: Command): void {
           onProgress: (l, d, t) => progressLine(`${label} ${l}`, d, t),
         });
         process.stderr.write(
-          `\n${label}: wall ${r.round_wall_ms} ms, coordinator CPU ${r.coordinator_cpu_ms} ms\n`,
+          `\n${label}: median of ${r.rounds.length} rounds: wall ${r.round_wall_ms} ms, coordinator overhead ${r.coordinator_overhead_ms} ms, CPU ${r.coordinator_cpu_ms} ms; first round: overhead ${r.first_round?.coordinator_overhead_ms} ms\n`,
         );
         results.push(r);
       }
