@@ -27,6 +27,7 @@ export type { FedAdagradOptions, FedAdamOptions, FedYogiOptions } from './adapti
 
 // Configuration
 export {
+  defaultStrategy,
   StrategyConfigSchema,
   FedAvgConfigSchema,
   FedAdagradConfigSchema,

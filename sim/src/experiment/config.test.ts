@@ -51,6 +51,27 @@ describe('experiment config', () => {
     expect(off.dp).toMatchObject({ mode: 'off', noiseMultiplier: 0, clipNorm: 100 });
   });
 
+  it('gives each model its default server optimizer unless the config names one', () => {
+    const strategy = (raw: unknown, kind: 'demand' | 'recommendation') => {
+      const c = parseExperimentConfig(raw);
+      return modelConfigOf(c, architectureOf(c, kind)).strategy;
+    };
+    expect(strategy({}, 'recommendation')).toMatchObject({ kind: 'fedadam', eta: 0.03 });
+    expect(strategy({}, 'demand')).toMatchObject({ kind: 'fedavg', eta: 1 });
+    // serverLearningRate is FedAvg's η: it leaves the FedAdam default alone.
+    expect(strategy({ serverLearningRate: 0.5 }, 'demand')).toMatchObject({ eta: 0.5 });
+    expect(strategy({ serverLearningRate: 0.5 }, 'recommendation')).toMatchObject({ eta: 0.03 });
+    const yogi = { strategies: { recommendation: { kind: 'fedyogi', eta: 0.01 } } };
+    expect(strategy(yogi, 'recommendation')).toMatchObject({ kind: 'fedyogi', eta: 0.01 });
+    expect(strategy(yogi, 'demand')).toMatchObject({ kind: 'fedavg' });
+    expect(() =>
+      parseExperimentConfig({ strategies: { recommendation: { kind: 'fedsgd' } } }),
+    ).toThrow('config.strategies.recommendation');
+    expect(() => parseExperimentConfig({ strategies: { ranking: { kind: 'fedavg' } } })).toThrow(
+      'config.strategies',
+    );
+  });
+
   it('parses sweeps; ε = inf turns DP off', () => {
     expect(parseSweep('epsilon=1,8,inf')).toEqual({ param: 'epsilon', values: ['1', '8', 'inf'] });
     expect(sweepConfig({}, 'epsilon', 'inf')).toMatchObject({ dp: 'off' });

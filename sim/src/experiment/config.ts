@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { MODEL_KINDS } from '@coopfl/protocol/models';
+import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
 import { UsageError } from '../usage';
 
 const int = (min: number, max: number) =>
@@ -143,8 +144,15 @@ export const ExperimentConfigSchema = z
       })
       .strict()
       .default({ hidden: 32, vocab: 1024, embeddingDim: 16 }),
-    /** Server optimizer step (FedAvg η). */
-    serverLearningRate: z.number().positive().default(1),
+    /** FedAvg's server step η for the kinds whose default strategy is FedAvg (default 1). */
+    serverLearningRate: z.number().positive().optional(),
+    /**
+     * The coordinator's server optimizer per model kind (FedAvg, FedAdam, FedYogi, FedAdagrad and
+     * their parameters, as `coopfl-coordinator model create` takes them); a kind not named uses
+     * its `defaultStrategy` (FedAdam η 0.03 for recommendation, FedAvg for the others, with η =
+     * `serverLearningRate` when that is set).
+     */
+    strategies: z.partialRecord(z.enum(MODEL_KINDS), StrategyConfigSchema).default({}),
     /**
      * Aggregation weight cap per member (its example count, capped). 1 = every shop counts the
      * same; large = example-weighted FedAvg. Forced to 1 by the coordinator under DP.

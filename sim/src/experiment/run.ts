@@ -2,6 +2,8 @@ import { cryptoReady, seededRandom } from '@coopfl/protocol';
 import { calibrateNoiseMultiplier } from '@coopfl/protocol/dp';
 import type { Architecture, ModelKind } from '@coopfl/protocol/models';
 import { MODEL_METRICS, defaultArchitecture, manifestOf } from '@coopfl/protocol/models';
+import { defaultStrategy } from '@coopfl/protocol/strategy';
+import type { StrategyConfigInput } from '@coopfl/protocol/strategy';
 import { initTf } from '@coopfl/node';
 import type { ModelRuntime } from '@coopfl/node/models';
 import { MAIN_METRIC, MODEL_RUNTIMES, trainSelected } from '@coopfl/node/models';
@@ -120,6 +122,16 @@ export function architectureOf(cfg: ExperimentConfig, kind: ModelKind): Architec
     : defaultArchitecture(kind, { hidden: a.hidden });
 }
 
+/** The server optimizer of a kind: configured, else its default (FedAvg's η overridable). */
+export function strategyOf(cfg: ExperimentConfig, kind: ModelKind): StrategyConfigInput {
+  const given = cfg.strategies[kind];
+  if (given) return given;
+  const d = defaultStrategy(kind);
+  return d.kind === 'fedavg' && cfg.serverLearningRate !== undefined
+    ? { ...d, eta: cfg.serverLearningRate }
+    : d;
+}
+
 /** The coordinator model config of an experiment (DP calibrated for `rounds` at q = 1). */
 export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
   const clipNorm = clipNormOf(cfg);
@@ -135,7 +147,7 @@ export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
       : 0;
   return {
     architecture: arch,
-    strategy: { kind: 'fedavg' as const, eta: cfg.serverLearningRate },
+    strategy: strategyOf(cfg, arch.kind),
     dp: {
       mode: cfg.dp,
       clipNorm,
