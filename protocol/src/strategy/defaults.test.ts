@@ -13,7 +13,7 @@ import type { OptimizerState } from './types';
 function moved(kind: 'demand' | 'recommendation', rounds: number): [number, number] {
   const opt = createOptimizer(defaultStrategy(kind));
   const updates = Array.from({ length: 10 }, (_, i) => [0.01, i === 0 ? 0.01 : 0]);
-  let w = new Float32Array(2);
+  let w: Float32Array = new Float32Array(2);
   let state: OptimizerState | undefined;
   for (let r = 0; r < rounds; r++) {
     const step = opt.step(w, plaintextAggregate(updates), state);
