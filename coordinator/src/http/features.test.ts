@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady, identityKeyPair } from '@coopfl/protocol';
 import { asNoiseMultiplier, epsilonFor, tighterEpsilon } from '@coopfl/protocol/dp';
@@ -5,6 +6,7 @@ import { defaultArchitecture, manifestOf } from '@coopfl/protocol/models';
 import type { AdminClient } from '../client';
 import { NodeClient } from '../client';
 import { loadConfig } from '../config';
+import { models } from '../db';
 import type { RunningCoordinator } from '../server';
 import { startCoordinator } from '../server';
 import type { FleetNode } from '../testing/fleet';
@@ -57,6 +59,23 @@ describe('rounds beyond plain FedAvg', () => {
     await expect(admin.models.create.mutate({ id: 'x', kind: 'custom' })).rejects.toThrow(
       /dim is required for a model of kind "custom"/,
     );
+  });
+
+  it('a model of a cooperative kind trains with its default server optimizer unless told', async () => {
+    const strategyOf = async (id: string) =>
+      (await running.ctx.db.select().from(models).where(eq(models.id, id)))[0]!.config.strategy;
+    await admin.models.create.mutate({ id: 'rec', kind: 'recommendation' });
+    expect(await strategyOf('rec')).toMatchObject({ kind: 'fedadam', eta: 0.03 });
+    await admin.models.create.mutate({ id: 'dem', kind: 'demand' });
+    expect(await strategyOf('dem')).toMatchObject({ kind: 'fedavg', eta: 1 });
+    await admin.models.create.mutate({
+      id: 'rec-yogi',
+      kind: 'recommendation',
+      config: { strategy: { kind: 'fedyogi', eta: 0.01 } },
+    });
+    expect(await strategyOf('rec-yogi')).toMatchObject({ kind: 'fedyogi', eta: 0.01 });
+    await admin.models.create.mutate({ id: 'opaque-kind', kind: 'test', dim: 3 });
+    expect(await strategyOf('opaque-kind')).toMatchObject({ kind: 'fedavg' });
   });
 
   it('an evaluation round releases only the average of the members’ metrics', async () => {

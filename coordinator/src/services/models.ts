@@ -6,6 +6,7 @@ import {
   initialWeights,
   manifestOf,
 } from '@coopfl/protocol/models';
+import { defaultStrategy } from '@coopfl/protocol/strategy';
 import type { CoordinatorContext } from '../context';
 import type { Model, ModelVersion } from '../db';
 import { modelVersions, models } from '../db';
@@ -37,6 +38,9 @@ export async function createModel(
   if (known && !configInput.architecture) {
     configInput.architecture = defaultArchitecture(input.kind as ModelKind);
   }
+  // The kind's measured default server optimizer (FedAdam for recommendation), unless given.
+  if (known && !configInput.strategy)
+    configInput.strategy = defaultStrategy(input.kind as ModelKind);
   const parsed = ModelConfigSchema.safeParse(configInput);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -153,7 +153,8 @@ export function parseConfig<S extends z.ZodType>(schema: S, input: unknown): z.i
 
 /**
  * The server optimizer each of the cooperative's model kinds trains with unless its model config
- * says otherwise (the simulator and the demo use these):
+ * says otherwise (the coordinator fills it in when a model of the kind is created without one;
+ * the simulator's experiments use it too):
  * - demand and fraud: FedAvg, η = 1 (the members' mean update, as it is);
  * - recommendation: FedAdam, η = 0.03. Most of its weights are the item side (an embedding row and
  *   an output column per catalog-key bucket), and each shop's updates touch only the buckets it

@@ -5,7 +5,6 @@ import { cryptoReady, systemRandom } from '@coopfl/protocol';
 import type { ModelKind } from '@coopfl/protocol/models';
 import { MODEL_KINDS, defaultArchitecture } from '@coopfl/protocol/models';
 import { KPI_IDS } from '@coopfl/protocol/benchmarks';
-import { defaultStrategy } from '@coopfl/protocol/strategy';
 import type { RunningCoordinator } from '@coopfl/coordinator';
 import { createAdmin, loadConfig, startCoordinator } from '@coopfl/coordinator';
 import type { AdminClient } from '@coopfl/coordinator/client';
@@ -96,7 +95,6 @@ function demoModelConfig(kind: ModelKind) {
       kind === 'recommendation'
         ? defaultArchitecture(kind, { vocab: 1024, hidden: 32, embeddingDim: 16 })
         : defaultArchitecture(kind, { hidden: 32 }),
-    strategy: defaultStrategy(kind),
     training: { epochs: 2, learningRate: 0.01, batchSize: 64, mu: 0.01 },
     stageTimeoutMs: 30_000,
   };
