@@ -2,6 +2,7 @@ import { cryptoReady, identityKeyPair, randomUnit, seededRandom } from '@coopfl/
 import { createClient, runClient } from '@coopfl/protocol/secagg';
 import { NodeClient, loginAdmin, secAggConfigOf } from '@coopfl/coordinator/client';
 import { createTemporaryDatabase } from '@coopfl/coordinator/db';
+import { medianOf } from '../experiment/arms';
 import { startCoordinatorProcess } from './coordinator-process';
 
 export interface RoundBenchOptions {
@@ -72,19 +73,13 @@ export interface RoundBenchResult extends RoundFigures {
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * One full training round over real HTTP on loopback: a real `coopfl-coordinator serve` process
  * (PGlite in a temporary directory, or a throw-away PostgreSQL database) and n member nodes in this
  * process that fetch their signed task and weights and run secure aggregation through the
  * coordinator's binary routes. Reports, as the median of the measured rounds (and each of them),
- * the round's wall time, the members' own secure-aggregation compute, the coordinator-side time
- * beyond it and the coordinator process's CPU time; and a fresh coordinator's first round apart.
+ * the round's wall time, the members' own secure-aggregation compute and thread busy time, the
+ * coordinator-side time beyond the latter and the coordinator process's CPU time; and a fresh coordinator's first round apart.
  */
 export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult> {
   await cryptoReady();
@@ -155,7 +150,7 @@ export async function benchRound(o: RoundBenchOptions): Promise<RoundBenchResult
       );
     }
     const rounds = measured.map((m) => m.figures);
-    const med = (k: keyof RoundFigures) => round2(median(rounds.map((f) => f[k])));
+    const med = (k: keyof RoundFigures) => round2(medianOf(rounds.map((f) => f[k]))!);
     const last = measured[measured.length - 1]!;
     return {
       bench: 'round',
