@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +72,32 @@ describe('experiment config', () => {
     expect(() => parseExperimentConfig({ strategies: { ranking: { kind: 'fedavg' } } })).toThrow(
       'config.strategies',
     );
+  });
+
+  it('caps aggregation weights for every model or per model kind', () => {
+    const cap = (raw: unknown, kind: 'demand' | 'recommendation') => {
+      const c = parseExperimentConfig(raw);
+      return modelConfigOf(c, architectureOf(c, kind)).maxWeight;
+    };
+    expect(cap({}, 'recommendation')).toBe(1);
+    expect(cap({ maxWeight: 500 }, 'demand')).toBe(500);
+    const perKind = { maxWeight: { recommendation: 1e6 } };
+    expect(cap(perKind, 'recommendation')).toBe(1e6);
+    expect(cap(perKind, 'demand')).toBe(1);
+    expect(() => parseExperimentConfig({ maxWeight: { recommendation: 0 } })).toThrow(
+      'config.maxWeight',
+    );
+    expect(() => parseExperimentConfig({ maxWeight: { ranking: 5 } })).toThrow('config.maxWeight');
+  });
+
+  it('parses every experiment config checked in under sim/experiments', () => {
+    const dir = fileURLToPath(new URL('../../experiments', import.meta.url));
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files).toContain('online-retail.json');
+    for (const f of files) {
+      const c = parseExperimentConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+      expect(c.rounds, f).toBeGreaterThan(0);
+    }
   });
 
   it('parses sweeps; ε = inf turns DP off', () => {

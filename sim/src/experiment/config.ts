@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { MODEL_KINDS } from '@coopfl/protocol/models';
+import { MODEL_KINDS, type ModelKind } from '@coopfl/protocol/models';
 import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
 import { UsageError } from '../usage';
 
@@ -154,10 +154,16 @@ export const ExperimentConfigSchema = z
      */
     strategies: z.partialRecord(z.enum(MODEL_KINDS), StrategyConfigSchema).default({}),
     /**
-     * Aggregation weight cap per member (its example count, capped). 1 = every shop counts the
-     * same; large = example-weighted FedAvg. Forced to 1 by the coordinator under DP.
+     * Aggregation weight cap per member (its example count, capped), for every model or per model
+     * kind (`{"recommendation": 1e6}`; a kind not named gets 1). 1 = every shop counts the same;
+     * large = example-weighted. Forced to 1 by the coordinator under DP.
      */
-    maxWeight: z.number().positive().default(1),
+    maxWeight: z
+      .union([
+        z.number().positive('must be > 0'),
+        z.partialRecord(z.enum(MODEL_KINDS), z.number().positive('must be > 0')),
+      ])
+      .default(1),
     /**
      * How long each secure-aggregation stage waits for slow or dropped members (local training
      * happens inside the first stage). Default: 30 s with dropouts (every round with an offline
@@ -193,6 +199,10 @@ export const stageTimeoutOf = (cfg: ExperimentConfig): number =>
 
 /** Worker threads for the nodes: configured, else one per core. */
 export const workersOf = (cfg: ExperimentConfig): number => cfg.workers ?? availableParallelism();
+
+/** A model kind's aggregation weight cap: the configured number, its own entry, else 1. */
+export const maxWeightOf = (cfg: ExperimentConfig, kind: ModelKind): number =>
+  typeof cfg.maxWeight === 'number' ? cfg.maxWeight : (cfg.maxWeight[kind] ?? 1);
 
 /** The clip norm used: configured, else 1 under DP and 100 without. */
 export const clipNormOf = (cfg: ExperimentConfig): number =>

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cryptoReady } from '@coopfl/protocol';
 import { chromiumAvailable, launchChromium } from '@coopfl/dashboard/chromium';
-import { renderReport } from './report';
+import { aggregationText, renderReport } from './report';
 import type { SweepResults } from './sweep';
 import { fixtureResults } from './testing';
 
@@ -22,6 +22,24 @@ describe('report.html', () => {
     expect(/<script|<link|src=["']http|@import/.test(html)).toBe(false);
     expect(html.includes('demand — main metric wape (lower is better)')).toBe(true);
     expect(html.includes('per shop (largest shop first)')).toBe(true);
+  });
+
+  it('names the server optimizer and how members are weighted', () => {
+    const cfg = (strategy: unknown, maxWeight: number, mode = 'off') => ({
+      strategy,
+      maxWeight,
+      dp: { mode },
+    });
+    expect(aggregationText(cfg({ kind: 'fedadam', eta: 0.03 }, 1))).toBe(
+      'fedadam (eta 0.03, beta1 0.9, beta2 0.99, tau 0.001); every shop weighs the same',
+    );
+    expect(aggregationText(cfg({ kind: 'fedavg' }, 1e6))).toBe(
+      'fedavg (eta 1); each shop weighed by its training examples',
+    );
+    expect(aggregationText(cfg({ kind: 'fedavg' }, 500))).toContain('capped at 500');
+    // The coordinator weighs every member 1 under DP, whatever the cap.
+    expect(aggregationText(cfg({ kind: 'fedavg' }, 500, 'central'))).toContain('weighs the same');
+    expect(aggregationText({})).toBe('not recorded');
   });
 
   it('draws the privacy/utility curve of an ε sweep', async () => {

@@ -1,4 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
+import { z } from 'zod';
+import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
 import {
   costChart,
   perShopChart,
@@ -103,6 +105,31 @@ const ARM_LABEL: Record<string, string> = {
   centralized: 'centralized (pooled)',
 };
 
+const AggregationSchema = z.object({
+  strategy: StrategyConfigSchema,
+  maxWeight: z.number(),
+  dp: z.object({ mode: z.string() }),
+});
+
+/**
+ * How the coordinator combined the members' updates, from the model config it was given: the
+ * server optimizer with its parameters, and how members are weighted (DP forces weight 1).
+ */
+export function aggregationText(modelConfig: unknown): string {
+  const c = AggregationSchema.safeParse(modelConfig);
+  if (!c.success) return 'not recorded';
+  const { kind, ...params } = c.data.strategy;
+  const optimizer = `${kind} (${Object.entries(params)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`;
+  const w = c.data.dp.mode !== 'off' ? 1 : c.data.maxWeight;
+  const weights =
+    w === 1
+      ? 'every shop weighs the same'
+      : `each shop weighed by its training examples${w < 1e6 ? `, capped at ${w}` : ''}`;
+  return `${optimizer}; ${weights}`;
+}
+
 async function modelSection(r: ExperimentResults, m: ModelResult): Promise<string> {
   const main = m.mainMetric;
   const dir = m.higherIsBetter ? 'higher is better' : 'lower is better';
@@ -172,7 +199,7 @@ async function modelSection(r: ExperimentResults, m: ModelResult): Promise<strin
   return `<h2>${esc(m.kind)} — main metric ${esc(main)} (${dir})</h2>
 <table><tr><th>arm</th>${head}<th>shops</th></tr>${rows}</table>
 <p>Federated (best round by validation: ${m.bestRound ?? '—'}) vs local-only: better on ${cmp.shopsFederatedBeatsLocal} of ${cmp.shopsCompared} shops, median relative gain ${pct(cmp.medianGainOverLocal)}; gap to centralized on the median shop ${pct(cmp.gapToCentralized)}.${personalized}</p>
-<p>Privacy: ${privacy}.</p>
+<p>Aggregation: ${esc(aggregationText(m.modelConfig))}. Privacy: ${privacy}.</p>
 <p>Rounds: ${m.cost.roundsDone} done, ${m.cost.roundsFailed} not done${failed.length ? ` (${failed.map((x) => `round ${x.round}: ${esc(x.error ?? x.status)}`).join('; ')})` : ''}; dropped per round: ${m.rounds.map((x) => x.dropped.length).join(', ')}; late per round: ${m.rounds.map((x) => x.stragglers.length).join(', ')}; traffic ${fmt(m.cost.bytesUp / 1e6, 2)} MB up, ${fmt(m.cost.bytesDown / 1e6, 2)} MB down.</p>
 <div class="charts">${await chart(roundSpec)}${shopRows.length ? await chart(perShopChart(main, shopRows)) : ''}</div>`;
 }

@@ -9,7 +9,13 @@ import type { ModelRuntime } from '@coopfl/node/models';
 import { MAIN_METRIC, MODEL_RUNTIMES, trainSelected } from '@coopfl/node/models';
 import { medianOf, poolTraining, summarize } from './arms';
 import type { ExperimentConfig } from './config';
-import { clipNormOf, parseExperimentConfig, stageTimeoutOf, workersOf } from './config';
+import {
+  clipNormOf,
+  maxWeightOf,
+  parseExperimentConfig,
+  stageTimeoutOf,
+  workersOf,
+} from './config';
 import type { SimCooperative } from './cooperative';
 import { retryUnanswered, startCooperative } from './cooperative';
 import { runRound } from './federated';
@@ -158,7 +164,7 @@ export function modelConfigOf(cfg: ExperimentConfig, arch: Architecture) {
     },
     secagg: { thresholdFraction: cfg.thresholdFraction, minClients: 2 },
     samplingRate: 1,
-    maxWeight: cfg.maxWeight,
+    maxWeight: maxWeightOf(cfg, arch.kind),
     stageTimeoutMs: stageTimeoutOf(cfg),
     training: cfg.training,
   };
