@@ -9,6 +9,6 @@ export type { RunningCoordinator } from './server';
 export { loadConfig, CoordinatorConfigSchema } from './config';
 export type { CoordinatorConfig, CoordinatorConfigInput } from './config';
 export type { AppRouter } from './http/router';
-export { ModelConfigSchema } from './services/model-config';
+export { ModelConfigSchema, trainingWeightCap } from './services/model-config';
 export type { ModelConfig, ModelConfigInput } from './services/model-config';
 export { createAdmin } from './services/admins';

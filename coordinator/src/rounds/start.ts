@@ -10,6 +10,7 @@ import { audit } from '../services/audit';
 import { allowsModel, epsilonLimits, getConsents } from '../services/consent';
 import { rememberMembers } from '../services/members';
 import { getModel, latestVersion } from '../services/models';
+import { trainingWeightCap } from '../services/model-config';
 import { budget, ledgerFor, roundEvent, skellamRoundEvent } from '../services/privacy';
 import { planDistributedDp } from './distributed-dp';
 import type { RoundConfig } from './round-config';
@@ -164,7 +165,7 @@ export async function startRound(
       })),
       dim: kind === 'train' ? model.dim : metrics.length,
       clipRange: kind === 'train' ? cfg.dp.clipNorm : cfg.evalRange,
-      maxWeight: kind === 'train' && cfg.dp.mode !== 'off' ? 1 : cfg.maxWeight,
+      maxWeight: kind === 'train' ? trainingWeightCap(cfg) : cfg.maxWeight,
       neighbors,
       threshold: Math.min(threshold, neighbors + 1),
       minSurvivors: Math.min(min, n),

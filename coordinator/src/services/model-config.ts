@@ -66,3 +66,15 @@ export const ModelConfigSchema = z.object({
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 export type ModelConfigInput = z.input<typeof ModelConfigSchema>;
+
+/**
+ * The cap on a member's weight in a training round's aggregate: `maxWeight`, or 1 under DP, where
+ * every member must count the same for the noise to cover any one of them.
+ *
+ * @example
+ * trainingWeightCap({ maxWeight: 1e6, dp: { mode: 'central' } }); // 1
+ */
+export const trainingWeightCap = (cfg: {
+  readonly maxWeight: number;
+  readonly dp: { readonly mode: string };
+}): number => (cfg.dp.mode !== 'off' ? 1 : cfg.maxWeight);

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
+import { trainingWeightCap } from '@coopfl/coordinator';
 import { StrategyConfigSchema } from '@coopfl/protocol/strategy';
 import {
   costChart,
@@ -122,7 +123,7 @@ export function aggregationText(modelConfig: unknown): string {
   const optimizer = `${kind} (${Object.entries(params)
     .map(([k, v]) => `${k} ${v}`)
     .join(', ')})`;
-  const w = c.data.dp.mode !== 'off' ? 1 : c.data.maxWeight;
+  const w = trainingWeightCap(c.data);
   const weights =
     w === 1
       ? 'every shop weighs the same'
